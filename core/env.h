@@ -1,0 +1,77 @@
+// The environment interface: everything the balloon core may touch outside its own
+// state. The kernel driver reaches Xen through hypercalls, the page allocator, the
+// P2M table, a kernel timer and a work queue; here each of those is one method, so the
+// same core runs against the simulation in sim.h (or any other implementation).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+namespace balloonbench {
+
+using pfn_t = std::uint64_t;  // guest-physical frame number
+using mfn_t = std::uint64_t;  // machine frame number
+
+// The value of a P2M entry that maps nothing (INVALID_P2M_ENTRY).
+inline constexpr mfn_t kInvalidP2mEntry = ~mfn_t{0};
+
+// Virtual jiffies per second.
+inline constexpr std::uint64_t kHz = 100;
+
+// frame_list is one page of unsigned longs, so a batch holds at most 512 extents.
+inline constexpr std::uint64_t kFrameListEntries = 512;
+
+// Bytes per page and the kernel's PAGE_SHIFT.
+inline constexpr unsigned kPageShift = 12;
+
+enum class MemoryOp { populate_physmap, decrease_reservation };
+
+// struct xen_memory_reservation: extent_start points into the caller's frame_list.
+struct Reservation {
+  std::uint64_t* extent_start = nullptr;
+  std::uint64_t nr_extents = 0;
+  unsigned extent_order = 0;
+};
+
+// Which pages an allocation may return: GFP_BALLOON (GFP_HIGHUSER based) prefers
+// highmem, GFP_KERNEL only gives lowmem.
+enum class Gfp { balloon, kernel };
+
+class Env {
+ public:
+  virtual ~Env() = default;
+
+  // HYPERVISOR_memory_op. Returns the number of extents done, or a negative errno.
+  virtual long memory_op(MemoryOp op, Reservation& reservation) = 0;
+  // HYPERVISOR_update_va_mapping for the kernel's direct mapping of a lowmem pfn.
+  // `mfn` is the frame to map, or kInvalidP2mEntry to clear the entry (pte 0).
+  virtual int update_va_mapping(pfn_t pfn, mfn_t mfn) = 0;
+  // xen_feature(XENFEAT_auto_translated_physmap).
+  virtual bool auto_translated() const = 0;
+
+  // Guest page allocator: alloc_page, __free_page, PageHighMem, scrub_pages.
+  virtual std::optional<pfn_t> alloc_page(Gfp gfp) = 0;
+  virtual void free_page(pfn_t pfn) = 0;
+  virtual bool page_high_mem(pfn_t pfn) const = 0;
+  virtual void scrub_page(pfn_t pfn) = 0;
+
+  // The P2M table (phys_to_machine_mapping) and its inverse through the M2P.
+  virtual mfn_t pfn_to_mfn(pfn_t pfn) const = 0;
+  virtual pfn_t mfn_to_pfn(mfn_t mfn) const = 0;
+  virtual void set_phys_to_machine(pfn_t pfn, mfn_t mfn) = 0;
+  virtual bool phys_to_machine_mapping_valid(pfn_t pfn) const = 0;
+
+  // Time and deferred work: jiffies, mod_timer on the balloon timer, schedule_work
+  // on the balloon worker.
+  virtual std::uint64_t jiffies() const = 0;
+  virtual void mod_timer(std::uint64_t expires) = 0;
+  virtual void schedule_work() = 0;
+
+  // capable(CAP_SYS_ADMIN) for the writer of /proc/xen/balloon.
+  virtual bool capable_sys_admin() const = 0;
+
+  // BUG(): the kernel stops. Implementations must not return.
+  [[noreturn]] virtual void bug(const char* file, int line, const char* condition) = 0;
+};
+
+}  // namespace balloonbench

@@ -1,0 +1,138 @@
+// The invariant catalogue (SPEC §4). Each id has one checking function below; a
+// violation names the id, where it was found and the values that disagree.
+//
+// Checks run at the points where their facts are visible: hypercall checks when a
+// hypercall is issued or answered, `rearm` when the work function returns, the state
+// checks (`ledger`, `p2m`, `list`) after every step over the pfns that step touched,
+// and `converge` at the end of the liveness epilogue. A full scan of every pfn, frame
+// and list entry runs at boot and at the end of a run.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "balloon.h"
+#include "sim.h"
+
+namespace balloonbench {
+
+enum class InvariantId : std::uint8_t {
+  ledger,
+  p2m,
+  list,
+  no_partial_return,
+  rearm,
+  at_or_below_target,
+  batch,
+  progress,
+  converge,
+  no_bug,
+};
+inline constexpr unsigned kInvariantCount = 10;
+
+const char* invariant_name(InvariantId id);  // the stable id, e.g. "no-partial-return"
+std::optional<InvariantId> parse_invariant(std::string_view name);
+
+// Where in a run something was found.
+enum class Phase : std::uint8_t { boot, event, epilogue };
+
+struct Violation {
+  InvariantId id;
+  Phase phase;
+  std::size_t event_index;  // the event being applied (Phase::event)
+  std::string detail;       // the values that disagree
+};
+
+// "<id> at event #N: <detail>" (or "at boot", "in the epilogue").
+std::string to_text(const Violation& violation);
+
+class Checker {
+ public:
+  // Attaches to the core's balloon list journal; the core must outlive the checker.
+  Checker(const Sim& sim, BalloonCore& core);
+  ~Checker();
+  Checker(const Checker&) = delete;
+  Checker& operator=(const Checker&) = delete;
+
+  void begin_step(Phase phase, std::size_t event_index);
+
+  // Hooks during a step. hypercall_issued returns true when the work function has
+  // used up its hypercall budget (`progress`) and the run must stop.
+  bool hypercall_issued(MemoryOp op, const Reservation& reservation);
+  void hypercall_answered(MemoryOp op, const Reservation& reservation, long rc);
+  void in_flight_fired();
+  void work_started();
+  void work_finished();
+  void kernel_bug(const KernelBug& bug);
+  void livelock();
+
+  // After a step that ran to completion: the state checks over what it touched.
+  void step_finished();
+  // After a step that stopped at a BUG or a livelock: forget its half-done state.
+  void step_abandoned();
+  // At the end of the liveness epilogue.
+  void check_converge();
+  // Every pfn, frame and list entry.
+  void full_scan();
+
+  // The effective target of SPEC §1.3, for either variant.
+  std::uint64_t effective_target() const;
+  // Hypercalls one work run may issue between in-flight actions.
+  std::uint64_t work_hypercall_budget() const;
+
+  const std::vector<Violation>& violations() const { return violations_; }
+
+ private:
+  struct PendingPopulate {
+    std::uint64_t asked;
+    std::uint64_t answered;
+    std::uint64_t current_before;
+    std::uint64_t takes_before;
+  };
+
+  void report(InvariantId id, std::string detail);
+  void drain_journal();
+
+  // One function per invariant.
+  void check_ledger_totals();
+  void check_ledger(pfn_t pfn);
+  void check_p2m(pfn_t pfn);
+  void check_list(const ListOp& op);
+  void check_list_totals();
+  void check_list_walk();
+  void check_frames_owned();
+  void check_no_partial_return_settled();
+  void check_no_partial_return_extents(const Reservation& reservation);
+  void check_rearm();
+  void check_at_or_below_target(std::uint64_t asked);
+  void check_max_pages();
+  void check_batch(MemoryOp op, std::uint64_t extents);
+  bool check_progress();
+
+  const Sim& sim_;
+  BalloonCore& core_;
+  std::vector<ListOp> journal_;
+  std::vector<pfn_t> list_touched_;
+
+  // The balloon list as the journal tells it.
+  std::vector<std::uint8_t> in_list_;
+  std::uint64_t list_low_ = 0;
+  std::uint64_t list_high_ = 0;
+  std::uint64_t list_takes_ = 0;
+
+  std::optional<PendingPopulate> pending_populate_;
+  bool in_work_ = false;
+  std::uint64_t work_hypercalls_ = 0;
+  std::uint64_t work_budget_ = 0;
+
+  Phase phase_ = Phase::boot;
+  std::size_t event_index_ = 0;
+  std::uint32_t reported_ids_ = 0;  // ids already reported in this step
+  std::vector<Violation> violations_;
+};
+
+}  // namespace balloonbench

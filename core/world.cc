@@ -1,0 +1,383 @@
+#include "world.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace balloonbench {
+namespace {
+
+// Thrown from the hypercall hook when a work run exceeds its hypercall budget: the
+// driver would spin forever, so the run stops there.
+struct Livelock {};
+
+// Linux errno values fit in [1, 4095].
+constexpr std::uint64_t kMaxErrno = 4095;
+
+std::string n(std::uint64_t value) { return std::to_string(value); }
+
+}  // namespace
+
+const char* outcome_name(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::clean:
+      return "clean";
+    case Outcome::violation:
+      return "violation";
+    case Outcome::expected_crash:
+      return "expected-crash";
+  }
+  return "?";
+}
+
+World::World(const Config& config, const WorldOptions& options)
+    : sim_(config, *this),
+      core_(sim_, options.variant, options.mutation),
+      checker_(sim_, core_),
+      trace_(options.trace) {
+  if (trace_ != nullptr) {
+    std::string text = "config: " + to_text(config) + " variant=" + variant_name(options.variant);
+    if (options.mutation != Mutation::none)
+      text += std::string(" mutation=") + mutation_name(options.mutation);
+    trace(TraceKind::config, std::move(text));
+  }
+  core_.balloon_init(config.max_pfn, config.nr_pages);
+  checker_.begin_step(Phase::boot, 0);
+  checker_.full_scan();
+  end_step();
+}
+
+void World::step(const Event& event) {
+  if (stopped_ || finished_) return;
+  const std::size_t index = next_index_++;
+  phase_ = Phase::event;
+  checker_.begin_step(Phase::event, index);
+  if (trace_ != nullptr) {
+    TraceEntry entry;
+    entry.kind = TraceKind::event;
+    entry.phase = phase_;
+    entry.event_index = index;
+    entry.jiffies = sim_.jiffies();
+    entry.text = to_text(event);
+    trace_->add(std::move(entry));
+  }
+  try {
+    apply(event);
+    checker_.step_finished();
+  } catch (const KernelBug& bug) {
+    checker_.step_abandoned();
+    if (sim_.contract_broken()) {
+      stopped_ = true;
+      outcome_ = Outcome::expected_crash;
+      expected_crash_ = "BUG at " + bug.where + " (" + bug.condition +
+                        ") after Xen broke its contract on purpose";
+      trace(TraceKind::note, "expected crash: " + expected_crash_);
+    } else {
+      checker_.kernel_bug(bug);
+    }
+  } catch (const Livelock&) {
+    checker_.livelock();
+    checker_.step_abandoned();
+  }
+  end_step();
+}
+
+void World::finish() {
+  if (finished_) return;
+  finished_ = true;
+  if (stopped_) return;
+  phase_ = Phase::epilogue;
+  checker_.begin_step(Phase::epilogue, next_index_);
+  trace(TraceKind::epilogue, "epilogue: heal, then " + n(kConvergeJiffies) + " jiffies");
+  try {
+    heal();
+    advance(kConvergeJiffies);
+    checker_.step_finished();
+    converge_judged_ = checker_.effective_target() <= sim_.max_pages();
+    if (converge_judged_) {
+      checker_.check_converge();
+    } else {
+      trace(TraceKind::note, "converge not judged: effective target " +
+                                 n(checker_.effective_target()) + " is above max_pages " +
+                                 n(sim_.max_pages()));
+    }
+  } catch (const KernelBug& bug) {
+    checker_.step_abandoned();
+    checker_.kernel_bug(bug);
+  } catch (const Livelock&) {
+    checker_.livelock();
+    checker_.step_abandoned();
+  }
+  end_step();
+  if (stopped_) return;
+  checker_.begin_step(Phase::epilogue, next_index_);
+  checker_.full_scan();
+  end_step(/*record_state=*/false);
+}
+
+void World::end_step(bool record_state) {
+  if (record_state) trace_state();
+  sim_.end_step();
+  if (checker_.violations().empty()) return;
+  stopped_ = true;
+  outcome_ = Outcome::violation;
+  if (trace_ == nullptr) return;
+  for (const Violation& violation : checker_.violations()) {
+    TraceEntry entry;
+    entry.kind = TraceKind::violation;
+    entry.phase = violation.phase;
+    entry.event_index = violation.event_index;
+    entry.jiffies = sim_.jiffies();
+    entry.text = to_text(violation);
+    entry.violation = violation.id;
+    trace_->add(std::move(entry));
+  }
+}
+
+void World::apply(const Event& event) {
+  switch (event.kind) {
+    case EventKind::set_target:
+      core_.balloon_set_new_target(event.value);
+      break;
+    case EventKind::xenstore_target:
+      core_.watch_target(event.bytes);
+      break;
+    case EventKind::proc_write: {
+      sim_.set_capable(event.value == 0);
+      const long rc = core_.balloon_write(event.bytes);
+      sim_.set_capable(true);
+      trace(TraceKind::note, "write returned " + std::to_string(rc));
+      break;
+    }
+    case EventKind::proc_read: {
+      std::string text = core_.balloon_read();
+      std::replace(text.begin(), text.end(), '\n', '|');
+      trace(TraceKind::note, "read: " + text);
+      break;
+    }
+    case EventKind::driver_allowance:
+      core_.balloon_update_driver_allowance(static_cast<std::int64_t>(event.value));
+      break;
+    case EventKind::alloc_empty: {
+      std::optional<std::vector<pfn_t>> pages = core_.alloc_empty_pages(event.value);
+      if (!pages.has_value()) {
+        trace(TraceKind::note, "alloc_empty_pages failed");
+        break;
+      }
+      for (const pfn_t pfn : *pages) sim_.lend(pfn);
+      trace(TraceKind::note, "lent " + n(pages->size()) + " pages as vector #" + n(lent_.size()));
+      lent_.push_back(std::move(*pages));
+      break;
+    }
+    case EventKind::free_empty: {
+      if (lent_.empty()) {
+        trace(TraceKind::note, "nothing is lent");
+        break;
+      }
+      const std::size_t which = event.value % lent_.size();
+      const std::vector<pfn_t> pages = std::move(lent_[which]);
+      lent_.erase(lent_.begin() + static_cast<std::ptrdiff_t>(which));
+      for (const pfn_t pfn : pages) sim_.unlend(pfn);
+      trace(TraceKind::note, "vector #" + n(which) + " returns " + n(pages.size()) + " pages");
+      core_.free_empty_pages(pages);
+      break;
+    }
+    case EventKind::run_work:
+      if (sim_.work_runnable()) {
+        run_work();
+      } else {
+        trace(TraceKind::note, sim_.work_pending()
+                                   ? "work delayed until t=" + n(sim_.work_blocked_until())
+                                   : std::string("no work pending"));
+      }
+      break;
+    case EventKind::tick:
+      advance(event.value);
+      break;
+    case EventKind::host_take:
+      trace(TraceKind::note, "another guest takes " + n(sim_.host_take(event.value)) + " frames");
+      break;
+    case EventKind::host_free:
+      trace(TraceKind::note, "other guests free " + n(sim_.host_free(event.value)) + " frames");
+      break;
+    case EventKind::set_max_pages:
+      sim_.set_max_pages(event.value);
+      trace(TraceKind::note, "max_pages is now " + n(sim_.max_pages()));
+      break;
+    case EventKind::populate_limit:
+      sim_.arm_populate_limit(event.value);
+      break;
+    case EventKind::populate_error:
+      sim_.arm_populate_error(std::clamp<std::uint64_t>(event.value, 1, kMaxErrno));
+      break;
+    case EventKind::alloc_fail:
+      sim_.arm_alloc_failures(event.value, event.extra);
+      break;
+    case EventKind::in_flight:
+      sim_.arm_in_flight(static_cast<InFlightAction>(event.extra % kInFlightActions), event.value);
+      break;
+    case EventKind::timer_late:
+      sim_.arm_timer_late(std::min(event.value, kMaxDelayJiffies));
+      break;
+    case EventKind::delay_work:
+      sim_.delay_work(std::min(event.value, kMaxDelayJiffies));
+      break;
+    case EventKind::decrease_short:
+      if (sim_.config().contract_breaks) {
+        sim_.arm_decrease_short(event.value);
+      } else {
+        trace(TraceKind::note, "ignored: the contract_breaks knob is off");
+      }
+      break;
+  }
+}
+
+// Let virtual time pass, firing the timer and running the work item as they come due.
+void World::advance(std::uint64_t ticks) {
+  const std::uint64_t end = sim_.jiffies() + std::min(ticks, kMaxTickJiffies);
+  for (;;) {
+    if (sim_.timer_pending() && sim_.timer_fire_time() <= sim_.jiffies()) fire_timer();
+    if (sim_.work_runnable()) {
+      run_work();
+      continue;
+    }
+    std::uint64_t next = end;
+    if (sim_.timer_pending()) next = std::min(next, sim_.timer_fire_time());
+    if (sim_.work_pending()) next = std::min(next, sim_.work_blocked_until());
+    if (next <= sim_.jiffies()) break;
+    sim_.set_jiffies(next);
+  }
+}
+
+void World::fire_timer() {
+  sim_.timer_fired();
+  trace(TraceKind::timer_fired, "timer fires at t=" + n(sim_.jiffies()));
+  core_.balloon_alarm();
+}
+
+void World::run_work() {
+  sim_.take_work();
+  trace(TraceKind::work_run, "work runs at t=" + n(sim_.jiffies()));
+  checker_.work_started();
+  core_.balloon_process();
+  checker_.work_finished();
+  trace(TraceKind::work_done, "work returns: current=" + n(core_.current_pages()) +
+                                  " current_target()=" + n(core_.current_target()));
+}
+
+// SPEC §3: stop all faults, let allocations succeed, and give the host enough free
+// memory for the effective target within max_pages.
+void World::heal() {
+  sim_.clear_faults();
+  const std::uint64_t reachable = std::min(checker_.effective_target(), sim_.max_pages());
+  if (reachable > sim_.tot_pages()) sim_.ensure_free_frames(reachable - sim_.tot_pages());
+  trace(TraceKind::note, "heal: faults cleared, host_free=" + n(sim_.free_frames()));
+}
+
+StateSnapshot World::snapshot() const {
+  StateSnapshot state;
+  state.jiffies = sim_.jiffies();
+  state.current_pages = core_.current_pages();
+  state.target_pages = core_.target_pages();
+  state.effective_target = checker_.effective_target();
+  state.balloon_low = core_.balloon_low();
+  state.balloon_high = core_.balloon_high();
+  state.driver_pages = core_.driver_pages();
+  state.hard_limit = core_.hard_limit();
+  state.tot_pages = sim_.tot_pages();
+  state.max_pages = sim_.max_pages();
+  state.host_free = sim_.free_frames();
+  state.timer_pending = sim_.timer_pending();
+  state.timer_expires = sim_.timer_expires();
+  state.work_pending = sim_.work_pending();
+  return state;
+}
+
+void World::trace(TraceKind kind, std::string text) {
+  if (trace_ == nullptr) return;
+  TraceEntry entry;
+  entry.kind = kind;
+  entry.phase = phase_;
+  entry.event_index = phase_ == Phase::event ? next_index_ - 1 : next_index_;
+  entry.jiffies = sim_.jiffies();
+  entry.text = std::move(text);
+  trace_->add(std::move(entry));
+}
+
+void World::trace_state() {
+  if (trace_ == nullptr) return;
+  TraceEntry entry;
+  entry.kind = TraceKind::state;
+  entry.phase = phase_;
+  entry.event_index = phase_ == Phase::event ? next_index_ - 1 : next_index_;
+  entry.jiffies = sim_.jiffies();
+  entry.state = snapshot();
+  trace_->add(std::move(entry));
+}
+
+void World::hypercall_issued(MemoryOp op, const Reservation& reservation) {
+  if (checker_.hypercall_issued(op, reservation)) {
+    trace(TraceKind::note,
+          std::string(memory_op_name(op)) + " over the work run's budget: livelock");
+    throw Livelock{};
+  }
+}
+
+void World::in_flight(InFlightAction action, std::uint64_t value) {
+  checker_.in_flight_fired();
+  trace(TraceKind::in_flight, std::string("in flight: ") + in_flight_name(action) + " " + n(value));
+  switch (action) {
+    case InFlightAction::set_target:
+      core_.balloon_set_new_target(value);
+      break;
+    case InFlightAction::host_take:
+      sim_.host_take(value);
+      break;
+    case InFlightAction::host_free:
+      sim_.host_free(value);
+      break;
+    case InFlightAction::set_max_pages:
+      sim_.set_max_pages(value);
+      break;
+  }
+}
+
+void World::hypercall_answered(MemoryOp op, const Reservation& reservation, long rc) {
+  checker_.hypercall_answered(op, reservation, rc);
+  if (trace_ == nullptr) return;
+  TraceEntry entry;
+  entry.kind = TraceKind::hypercall;
+  entry.phase = phase_;
+  entry.event_index = phase_ == Phase::event ? next_index_ - 1 : next_index_;
+  entry.jiffies = sim_.jiffies();
+  entry.op = op;
+  entry.asked = reservation.nr_extents;
+  entry.answer = rc;
+  std::string verdict;
+  if (rc < 0) {
+    verdict = " (error)";
+  } else if (static_cast<std::uint64_t>(rc) < reservation.nr_extents) {
+    verdict = rc == 0 ? " (none)" : " (partial)";
+  }
+  entry.text = std::string(memory_op_name(op)) + " asked " + n(reservation.nr_extents) + " -> " +
+               std::to_string(rc) + verdict;
+  trace_->add(std::move(entry));
+}
+
+void World::timer_armed(std::uint64_t expires) {
+  trace(TraceKind::timer_armed, "timer armed for t=" + n(expires));
+}
+
+void World::work_scheduled() { trace(TraceKind::work_scheduled, "work scheduled"); }
+
+RunResult run(const Run& run, const WorldOptions& options) {
+  World world(run.config, options);
+  for (const Event& event : run.events) {
+    if (world.stopped()) break;
+    world.step(event);
+  }
+  world.finish();
+  return RunResult{world.outcome(), world.violations(), world.events_applied(),
+                   world.converge_judged(), world.expected_crash()};
+}
+
+}  // namespace balloonbench
