@@ -4,6 +4,7 @@
 #include <array>
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
 
 #include "parse.h"
 
@@ -22,7 +23,7 @@ struct MutationName {
   const char* name;
 };
 
-constexpr std::array<MutationName, 10> kMutationNames{{
+constexpr std::array<MutationName, 11> kMutationNames{{
     {Mutation::none, "none"},
     {Mutation::forget_current_pages, "forget-current-pages"},
     {Mutation::keep_p2m_on_decrease, "keep-p2m-on-decrease"},
@@ -33,6 +34,7 @@ constexpr std::array<MutationName, 10> kMutationNames{{
     {Mutation::no_rearm, "no-rearm"},
     {Mutation::alarm_forgets_work, "alarm-forgets-work"},
     {Mutation::bug_on_short_populate, "bug-on-short-populate"},
+    {Mutation::proc_write_reads_past_count, "proc-write-reads-past-count"},
 }};
 
 std::uint64_t pages_to_kb(std::uint64_t pages) { return pages << (kPageShift - 10); }
@@ -283,7 +285,10 @@ long BalloonCore::balloon_write(std::string_view buffer) {
   // The original copies into char memstring[64] and terminates only its last byte,
   // so a short write leaves the tail uninitialised and memparse may read it. Here
   // the parser sees exactly the bytes written (less the byte the terminator takes).
-  const std::string_view memstring = buffer.substr(0, std::min(count, kProcWriteBuffer - 1));
+  std::string_view memstring = buffer.substr(0, std::min(count, kProcWriteBuffer - 1));
+  if (mutation_ == Mutation::proc_write_reads_past_count) {
+    memstring = std::string_view(buffer.data(), strnlen(buffer.data(), kProcWriteBuffer - 1));
+  }
   std::size_t end = 0;
   const std::uint64_t target_bytes = memparse(memstring, end);
   balloon_set_new_target(target_bytes >> kPageShift);

@@ -22,6 +22,32 @@ struct Range {
   }
 };
 
+// A u16 field on a log scale: the top 3 bits pick an octave [lo * 2^o, lo * 2^(o+1)),
+// the low 13 bits the offset in it, and the result is capped at hi (which must be at
+// most lo * 2^7). Every doubling of size is as likely as any other under random
+// mutation, so most inputs describe small, cheap guests while large ones stay
+// reachable. The raw value is XORed with the zero value's, as for Range.
+struct Octaves {
+  std::uint64_t lo;
+  std::uint64_t hi;
+  std::uint64_t zero;
+
+  static constexpr unsigned kOffsetBits = 13;
+  std::uint64_t plain(std::uint64_t value) const {
+    unsigned octave = 0;
+    while (octave < 7 && (lo << (octave + 1)) <= value) ++octave;
+    return (std::uint64_t{octave} << kOffsetBits) | (value - (lo << octave));
+  }
+  bool contains(std::uint64_t value) const { return value >= lo && value <= hi; }
+  std::uint64_t decode(std::uint64_t raw) const {
+    const std::uint64_t bits = (raw ^ plain(zero)) & 0xffff;
+    const std::uint64_t base = lo << (bits >> kOffsetBits);
+    const std::uint64_t offset = bits & ((std::uint64_t{1} << kOffsetBits) - 1);
+    return std::min(base + offset % base, hi);
+  }
+  std::uint64_t encode(std::uint64_t value) const { return plain(value) ^ plain(zero); }
+};
+
 class Reader {
  public:
   explicit Reader(std::span<const std::uint8_t> bytes) : bytes_(bytes) {}
@@ -61,6 +87,9 @@ struct DecodeVisitor {
   void number(std::uint64_t& field, unsigned width, Range range) {
     field = range.decode(in.uint(width));
   }
+  void number(std::uint64_t& field, unsigned width, Octaves range) {
+    field = range.decode(in.uint(width));
+  }
   void flags(bool& first, bool& second) {
     const std::uint8_t raw = in.byte();
     first = (raw & 1U) != 0;
@@ -80,6 +109,9 @@ struct EncodeVisitor {
   void number(std::uint64_t& field, unsigned width, Range range) {
     put(range.encode(field), width);
   }
+  void number(std::uint64_t& field, unsigned width, Octaves range) {
+    put(range.encode(field), width);
+  }
   void flags(bool& first, bool& second) { put((first ? 1U : 0U) | (second ? 2U : 0U), 1); }
   void choice(std::uint64_t& field, const std::vector<std::uint64_t>& table) {
     put(static_cast<std::uint64_t>(std::find(table.begin(), table.end(), field) - table.begin()),
@@ -96,6 +128,12 @@ struct CheckVisitor {
   std::string error;
   void fail(const std::string& why) {
     if (error.empty()) error = what + ": " + why;
+  }
+  void number(std::uint64_t& field, unsigned /*width*/, Octaves range) {
+    if (!range.contains(field)) {
+      fail(std::to_string(field) + " is outside [" + std::to_string(range.lo) + ", " +
+           std::to_string(range.hi) + "]");
+    }
   }
   void number(std::uint64_t& field, unsigned /*width*/, Range range) {
     if (!range.contains(field)) {
@@ -117,14 +155,14 @@ struct CheckVisitor {
 // The configuration layout, version 1. Later fields' ranges depend on earlier ones.
 template <class Visitor>
 void visit_config(Config& c, Visitor& v) {
-  v.number(c.max_pfn, 2, Range{kDecodeMinPfn, kDecodeMaxPfn, 1024});
+  v.number(c.max_pfn, 2, Octaves{kDecodeMinPfn, kDecodeMaxPfn, 1024});
   const std::uint64_t pfns = c.max_pfn;
   v.number(c.nr_pages, 2, Range{0, pfns, pfns / 2});
   v.flags(c.auto_translated, c.contract_breaks);
   v.number(c.max_low_pfn, 2, Range{1, pfns, pfns});
   v.number(c.max_pages, 2, Range{c.nr_pages, 2 * pfns, pfns});
-  v.number(c.host_free, 2, Range{0, 2 * pfns, pfns / 4});
-  v.number(c.host_other, 2, Range{0, 2 * pfns, pfns / 4});
+  v.number(c.host_free, 2, Range{0, pfns, pfns / 4});
+  v.number(c.host_other, 2, Range{0, pfns, pfns / 4});
 }
 
 // The arguments of each event kind, version 1; the kind byte comes before them.

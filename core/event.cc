@@ -27,6 +27,16 @@ std::string validate(const Config& config) {
     return "max_low_pfn must be in [1, max_pfn]";
   }
   if (config.max_pages < config.nr_pages) return "max_pages is below nr_pages";
+  // The simulation keeps pfns and frame indices in 32 bits; leave room for the host
+  // to grow when the epilogue heals it.
+  constexpr std::uint64_t kLimit = std::uint64_t{1} << 30;
+  if (config.max_pfn > kLimit || config.max_pages > kLimit) {
+    return "max_pfn and max_pages must be at most 2^30";
+  }
+  if (config.host_free > kLimit || config.host_other > kLimit ||
+      config.nr_pages + config.host_free + config.host_other > kLimit) {
+    return "the host may hold at most 2^30 frames";
+  }
   return {};
 }
 
@@ -90,7 +100,8 @@ std::string to_text(const Event& event) {
     case EventKind::alloc_fail:
       return out + " after " + number(event.value) + " fail " + number(event.extra);
     case EventKind::in_flight:
-      return out + " " + in_flight_name(static_cast<InFlightAction>(event.extra)) + " " +
+      return out + " " +
+             in_flight_name(static_cast<InFlightAction>(event.extra % kInFlightActions)) + " " +
              number(event.value);
     case EventKind::decrease_short:
       return out + " " + number(event.value) + " (breaks Xen's contract)";

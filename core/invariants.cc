@@ -86,26 +86,32 @@ bool Checker::hypercall_issued(MemoryOp op, const Reservation& reservation) {
   check_batch(op, reservation.nr_extents);
   if (op == MemoryOp::populate_physmap) check_at_or_below_target(reservation.nr_extents);
   if (op == MemoryOp::decrease_reservation) check_no_partial_return_extents(reservation);
-  return check_progress();
+  return check_progress(op);
 }
 
 void Checker::hypercall_answered(MemoryOp op, const Reservation& reservation, long rc) {
   drain_journal();
   check_max_pages();
   if (op != MemoryOp::populate_physmap) return;
+  if (rc < 0 && in_work_) populate_failed_ = true;
   pending_populate_ =
       PendingPopulate{reservation.nr_extents, rc > 0 ? static_cast<std::uint64_t>(rc) : 0,
                       core_.current_pages(), list_takes_};
 }
 
-void Checker::in_flight_fired() {
-  if (in_work_) work_budget_ += work_hypercall_budget();
+void Checker::in_flight_fired(bool target_changed) {
+  // Only a new target can justify more hypercalls in one work run (it may even turn
+  // the loop round); host memory coming or going cannot.
+  if (!in_work_ || !target_changed) return;
+  work_budget_ += work_hypercall_budget();
+  populate_failed_ = false;
 }
 
 void Checker::work_started() {
   in_work_ = true;
   work_hypercalls_ = 0;
   work_budget_ = work_hypercall_budget();
+  populate_failed_ = false;
 }
 
 void Checker::work_finished() {
@@ -119,10 +125,7 @@ void Checker::kernel_bug(const KernelBug& bug) {
   report(InvariantId::no_bug, "BUG at " + bug.where + ": " + bug.condition);
 }
 
-void Checker::livelock() {
-  report(InvariantId::progress, "one work run issued " + n(work_hypercalls_) +
-                                    " hypercalls, over its budget of " + n(work_budget_));
-}
+void Checker::livelock() { report(InvariantId::progress, livelock_reason_); }
 
 void Checker::step_finished() {
   drain_journal();
@@ -148,6 +151,20 @@ void Checker::step_abandoned() {
   list_touched_.clear();
   pending_populate_.reset();
   in_work_ = false;
+}
+
+// The totals, and every pfn balloon_init put on the list. The populated pfns are as
+// the simulation booted them; the full scan at the end of the run covers them too.
+void Checker::boot_check() {
+  drain_journal();
+  check_ledger_totals();
+  check_list_totals();
+  check_max_pages();
+  for (const pfn_t pfn : list_touched_) {
+    check_ledger(pfn);
+    check_p2m(pfn);
+  }
+  list_touched_.clear();
 }
 
 void Checker::full_scan() {
@@ -365,11 +382,25 @@ void Checker::check_batch(MemoryOp op, std::uint64_t extents) {
   }
 }
 
-// progress: one work run issues a bounded number of hypercalls.
-bool Checker::check_progress() {
+// progress: one work run issues a bounded number of hypercalls. Asking again for
+// pages right after Xen answered an error, with the target unchanged, is the spin
+// itself: against a host that keeps answering the error it never ends.
+bool Checker::check_progress(MemoryOp op) {
   if (!in_work_) return false;
   ++work_hypercalls_;
-  return work_hypercalls_ > work_budget_;
+  if (op == MemoryOp::populate_physmap && populate_failed_) {
+    livelock_reason_ =
+        "the work run asked to populate again at once after an error answer, with the "
+        "target unchanged (hypercall " +
+        n(work_hypercalls_) + " of the run)";
+    return true;
+  }
+  if (work_hypercalls_ > work_budget_) {
+    livelock_reason_ = "one work run issued " + n(work_hypercalls_) +
+                       " hypercalls, over its budget of " + n(work_budget_);
+    return true;
+  }
+  return false;
 }
 
 // converge: after a heal, the reservation reaches the effective target in time.

@@ -4,8 +4,8 @@
 // Checks run at the points where their facts are visible: hypercall checks when a
 // hypercall is issued or answered, `rearm` when the work function returns, the state
 // checks (`ledger`, `p2m`, `list`) after every step over the pfns that step touched,
-// and `converge` at the end of the liveness epilogue. A full scan of every pfn, frame
-// and list entry runs at boot and at the end of a run.
+// and `converge` at the end of the liveness epilogue. Boot checks the totals; a full
+// scan of every pfn, frame and list entry runs at the end of a run.
 #pragma once
 
 #include <cstddef>
@@ -64,7 +64,8 @@ class Checker {
   // used up its hypercall budget (`progress`) and the run must stop.
   bool hypercall_issued(MemoryOp op, const Reservation& reservation);
   void hypercall_answered(MemoryOp op, const Reservation& reservation, long rc);
-  void in_flight_fired();
+  // An in-flight action ran; `target_changed` if it moved target_pages.
+  void in_flight_fired(bool target_changed);
   void work_started();
   void work_finished();
   void kernel_bug(const KernelBug& bug);
@@ -76,6 +77,8 @@ class Checker {
   void step_abandoned();
   // At the end of the liveness epilogue.
   void check_converge();
+  // After boot: the totals, and the list as balloon_init built it.
+  void boot_check();
   // Every pfn, frame and list entry.
   void full_scan();
 
@@ -111,7 +114,7 @@ class Checker {
   void check_at_or_below_target(std::uint64_t asked);
   void check_max_pages();
   void check_batch(MemoryOp op, std::uint64_t extents);
-  bool check_progress();
+  bool check_progress(MemoryOp op);
 
   const Sim& sim_;
   BalloonCore& core_;
@@ -128,6 +131,9 @@ class Checker {
   bool in_work_ = false;
   std::uint64_t work_hypercalls_ = 0;
   std::uint64_t work_budget_ = 0;
+  // A populate in this work run answered negative and the target has not moved since.
+  bool populate_failed_ = false;
+  std::string livelock_reason_;
 
   Phase phase_ = Phase::boot;
   std::size_t event_index_ = 0;

@@ -9,6 +9,7 @@ namespace balloonbench {
 namespace {
 
 constexpr long kEinval = 22;
+constexpr std::uint64_t kMaxErrno = 4095;
 
 // At most this many faults of one kind wait for their hypercall; more are dropped.
 constexpr std::size_t kMaxArmedFaults = 64;
@@ -37,7 +38,7 @@ Sim::Sim(const Config& config, SimObserver& observer) : config_(config), observe
   if (const std::string why = validate(config); !why.empty()) throw std::invalid_argument(why);
   const std::uint64_t total = config.nr_pages + config.host_free + config.host_other;
   owner_.assign(total, FrameOwner::free);
-  m2p_.assign(total, kInvalidP2mEntry);
+  m2p_.assign(total, kNoPfn32);
   fresh_.assign(total, 0);
   p2m_.assign(config.max_pfn, kInvalidP2mEntry);
   mapped_.assign(config.max_pfn, kInvalidP2mEntry);
@@ -47,12 +48,12 @@ Sim::Sim(const Config& config, SimObserver& observer) : config_(config), observe
 
   const std::uint64_t step = scramble_step(total);
   for (std::uint64_t k = 0; k < total; ++k) {
-    const std::uint64_t frame = k * step % total;
+    const auto frame = static_cast<frame_t>(k * step % total);
     const mfn_t mfn = kMfnBase + frame;
     if (k < config.nr_pages) {
       const pfn_t pfn = k;
       owner_[frame] = FrameOwner::self;
-      m2p_[frame] = pfn;
+      m2p_[frame] = static_cast<std::uint32_t>(pfn);
       set_p2m(pfn, mfn);
       if (!config.auto_translated && !page_high_mem(pfn)) mapped_[pfn] = mfn;
       page_state_[pfn] = PageState::free;
@@ -102,10 +103,10 @@ long Sim::populate_physmap(Reservation& reservation) {
     const pfn_t gpfn = reservation.extent_start[done];
     if (gpfn >= config_.max_pfn) break;
     if (config_.auto_translated && populated(gpfn)) break;
-    const std::uint64_t frame = take_free_frame();
+    const frame_t frame = take_free_frame();
     const mfn_t mfn = kMfnBase + frame;
     owner_[frame] = FrameOwner::self;
-    m2p_[frame] = gpfn;
+    m2p_[frame] = static_cast<std::uint32_t>(gpfn);
     fresh_[frame] = 1;
     fresh_list_.push_back(frame);
     ++tot_pages_;
@@ -143,20 +144,20 @@ long Sim::decrease_reservation(Reservation& reservation) {
       if (!frame_valid(mfn) || owner(mfn) != FrameOwner::self) break;
       mark_dirty(m2p(mfn));
     }
-    release_frame(mfn - kMfnBase);
+    release_frame(static_cast<frame_t>(mfn - kMfnBase));
   }
   return static_cast<long>(done);
 }
 
-std::uint64_t Sim::take_free_frame() {
-  const std::uint64_t frame = free_pool_.back();
+frame_t Sim::take_free_frame() {
+  const frame_t frame = free_pool_.back();
   free_pool_.pop_back();
   return frame;
 }
 
-void Sim::release_frame(std::uint64_t frame) {
+void Sim::release_frame(frame_t frame) {
   owner_[frame] = FrameOwner::free;
-  m2p_[frame] = kInvalidP2mEntry;
+  m2p_[frame] = kNoPfn32;
   fresh_[frame] = 0;
   --tot_pages_;
   free_pool_.push_back(frame);
@@ -267,7 +268,9 @@ void Sim::arm_populate_limit(std::uint64_t limit) {
 }
 
 void Sim::arm_populate_error(std::uint64_t error) {
-  if (populate_faults_.size() < kMaxArmedFaults) populate_faults_.push_back({true, error});
+  // Linux errno values are 1 to 4095; anything else is not an error answer.
+  const std::uint64_t errno_value = std::clamp<std::uint64_t>(error, 1, kMaxErrno);
+  if (populate_faults_.size() < kMaxArmedFaults) populate_faults_.push_back({true, errno_value});
 }
 
 void Sim::arm_decrease_short(std::uint64_t answer) {
@@ -304,7 +307,7 @@ void Sim::clear_faults() {
 std::uint64_t Sim::host_take(std::uint64_t frames) {
   const std::uint64_t moved = std::min<std::uint64_t>(frames, free_pool_.size());
   for (std::uint64_t i = 0; i < moved; ++i) {
-    const std::uint64_t frame = take_free_frame();
+    const frame_t frame = take_free_frame();
     owner_[frame] = FrameOwner::other;
     other_pool_.push_back(frame);
   }
@@ -314,7 +317,7 @@ std::uint64_t Sim::host_take(std::uint64_t frames) {
 std::uint64_t Sim::host_free(std::uint64_t frames) {
   const std::uint64_t moved = std::min<std::uint64_t>(frames, other_pool_.size());
   for (std::uint64_t i = 0; i < moved; ++i) {
-    const std::uint64_t frame = other_pool_.back();
+    const frame_t frame = other_pool_.back();
     other_pool_.pop_back();
     owner_[frame] = FrameOwner::free;
     free_pool_.push_back(frame);
@@ -327,9 +330,9 @@ void Sim::set_max_pages(std::uint64_t pages) { max_pages_ = std::max(pages, tot_
 void Sim::ensure_free_frames(std::uint64_t frames) {
   if (free_frames() < frames) host_free(frames - free_frames());
   while (free_frames() < frames) {
-    free_pool_.push_back(owner_.size());
+    free_pool_.push_back(static_cast<frame_t>(owner_.size()));
     owner_.push_back(FrameOwner::free);
-    m2p_.push_back(kInvalidP2mEntry);
+    m2p_.push_back(kNoPfn32);
     fresh_.push_back(0);
   }
 }
@@ -364,7 +367,7 @@ void Sim::mark_dirty(pfn_t pfn) {
 }
 
 void Sim::end_step() {
-  for (const std::uint64_t frame : fresh_list_) fresh_[frame] = 0;
+  for (const frame_t frame : fresh_list_) fresh_[frame] = 0;
   fresh_list_.clear();
   dirty_.clear();
   contract_broken_ = false;

@@ -23,6 +23,12 @@ inline constexpr mfn_t kMfnBase = mfn_t{1} << 24;
 
 enum class FrameOwner : std::uint8_t { free, self, other };
 
+// Frames are indexed by mfn - kMfnBase. Indices and the pfns the M2P holds are kept
+// in 32 bits (validate() bounds guests and hosts to match), which halves the largest
+// per-run arrays.
+using frame_t = std::uint32_t;
+inline constexpr std::uint32_t kNoPfn32 = ~std::uint32_t{0};
+
 // The guest allocator's view of a pfn: outside it (ballooned, lent, or never
 // populated), free in it, or handed out by it.
 enum class PageState : std::uint8_t { outside, free, allocated };
@@ -117,7 +123,10 @@ class Sim final : public Env {
   bool lent(pfn_t pfn) const { return lent_[pfn] != 0; }
   bool frame_valid(mfn_t mfn) const { return mfn >= kMfnBase && mfn - kMfnBase < owner_.size(); }
   FrameOwner owner(mfn_t mfn) const { return owner_[mfn - kMfnBase]; }
-  pfn_t m2p(mfn_t mfn) const { return m2p_[mfn - kMfnBase]; }
+  pfn_t m2p(mfn_t mfn) const {
+    const std::uint32_t pfn = m2p_[mfn - kMfnBase];
+    return pfn == kNoPfn32 ? kInvalidP2mEntry : pfn;
+  }
   // A frame populate handed out that the guest has not yet given to its allocator.
   bool fresh(mfn_t mfn) const { return fresh_[mfn - kMfnBase] != 0; }
   // The frame Xen holds behind a pfn (both modes), or kInvalidP2mEntry.
@@ -142,8 +151,8 @@ class Sim final : public Env {
 
   long populate_physmap(Reservation& reservation);
   long decrease_reservation(Reservation& reservation);
-  std::uint64_t take_free_frame();
-  void release_frame(std::uint64_t frame);
+  frame_t take_free_frame();
+  void release_frame(frame_t frame);
   void set_p2m(pfn_t pfn, mfn_t mfn);
   void mark_dirty(pfn_t pfn);
   void need_pfn(pfn_t pfn, const char* what) const;
@@ -153,11 +162,11 @@ class Sim final : public Env {
 
   // Xen: frames (index = mfn - kMfnBase), their owners, the M2P, the domain.
   std::vector<FrameOwner> owner_;
-  std::vector<pfn_t> m2p_;
+  std::vector<std::uint32_t> m2p_;
   std::vector<std::uint8_t> fresh_;
-  std::vector<std::uint64_t> fresh_list_;
-  std::vector<std::uint64_t> free_pool_;
-  std::vector<std::uint64_t> other_pool_;
+  std::vector<frame_t> fresh_list_;
+  std::vector<frame_t> free_pool_;
+  std::vector<frame_t> other_pool_;
   std::uint64_t tot_pages_ = 0;
   std::uint64_t max_pages_ = 0;
 

@@ -57,7 +57,7 @@ struct TraceEntry {
   MemoryOp op = MemoryOp::populate_physmap;
   std::uint64_t asked = 0;
   long answer = 0;
-  // TraceKind::state
+  // TraceKind::state and TraceKind::work_done: the state at that moment
   StateSnapshot state;
   // TraceKind::violation
   InvariantId violation = InvariantId::ledger;

@@ -10,9 +10,6 @@ namespace {
 // driver would spin forever, so the run stops there.
 struct Livelock {};
 
-// Linux errno values fit in [1, 4095].
-constexpr std::uint64_t kMaxErrno = 4095;
-
 std::string n(std::uint64_t value) { return std::to_string(value); }
 
 }  // namespace
@@ -38,11 +35,11 @@ World::World(const Config& config, const WorldOptions& options)
     std::string text = "config: " + to_text(config) + " variant=" + variant_name(options.variant);
     if (options.mutation != Mutation::none)
       text += std::string(" mutation=") + mutation_name(options.mutation);
-    trace(TraceKind::config, std::move(text));
+    if (trace_ != nullptr) trace(TraceKind::config, std::move(text));
   }
   core_.balloon_init(config.max_pfn, config.nr_pages);
   checker_.begin_step(Phase::boot, 0);
-  checker_.full_scan();
+  checker_.boot_check();
   end_step();
 }
 
@@ -70,7 +67,7 @@ void World::step(const Event& event) {
       outcome_ = Outcome::expected_crash;
       expected_crash_ = "BUG at " + bug.where + " (" + bug.condition +
                         ") after Xen broke its contract on purpose";
-      trace(TraceKind::note, "expected crash: " + expected_crash_);
+      if (trace_ != nullptr) trace(TraceKind::note, "expected crash: " + expected_crash_);
     } else {
       checker_.kernel_bug(bug);
     }
@@ -87,7 +84,8 @@ void World::finish() {
   if (stopped_) return;
   phase_ = Phase::epilogue;
   checker_.begin_step(Phase::epilogue, next_index_);
-  trace(TraceKind::epilogue, "epilogue: heal, then " + n(kConvergeJiffies) + " jiffies");
+  if (trace_ != nullptr)
+    trace(TraceKind::epilogue, "epilogue: heal, then " + n(kConvergeJiffies) + " jiffies");
   try {
     heal();
     advance(kConvergeJiffies);
@@ -96,9 +94,10 @@ void World::finish() {
     if (converge_judged_) {
       checker_.check_converge();
     } else {
-      trace(TraceKind::note, "converge not judged: effective target " +
-                                 n(checker_.effective_target()) + " is above max_pages " +
-                                 n(sim_.max_pages()));
+      if (trace_ != nullptr)
+        trace(TraceKind::note, "converge not judged: effective target " +
+                                   n(checker_.effective_target()) + " is above max_pages " +
+                                   n(sim_.max_pages()));
     }
   } catch (const KernelBug& bug) {
     checker_.step_abandoned();
@@ -145,13 +144,13 @@ void World::apply(const Event& event) {
       sim_.set_capable(event.value == 0);
       const long rc = core_.balloon_write(event.bytes);
       sim_.set_capable(true);
-      trace(TraceKind::note, "write returned " + std::to_string(rc));
+      if (trace_ != nullptr) trace(TraceKind::note, "write returned " + std::to_string(rc));
       break;
     }
     case EventKind::proc_read: {
       std::string text = core_.balloon_read();
       std::replace(text.begin(), text.end(), '\n', '|');
-      trace(TraceKind::note, "read: " + text);
+      if (trace_ != nullptr) trace(TraceKind::note, "read: " + text);
       break;
     }
     case EventKind::driver_allowance:
@@ -160,24 +159,26 @@ void World::apply(const Event& event) {
     case EventKind::alloc_empty: {
       std::optional<std::vector<pfn_t>> pages = core_.alloc_empty_pages(event.value);
       if (!pages.has_value()) {
-        trace(TraceKind::note, "alloc_empty_pages failed");
+        if (trace_ != nullptr) trace(TraceKind::note, "alloc_empty_pages failed");
         break;
       }
       for (const pfn_t pfn : *pages) sim_.lend(pfn);
-      trace(TraceKind::note, "lent " + n(pages->size()) + " pages as vector #" + n(lent_.size()));
+      if (trace_ != nullptr)
+        trace(TraceKind::note, "lent " + n(pages->size()) + " pages as vector #" + n(lent_.size()));
       lent_.push_back(std::move(*pages));
       break;
     }
     case EventKind::free_empty: {
       if (lent_.empty()) {
-        trace(TraceKind::note, "nothing is lent");
+        if (trace_ != nullptr) trace(TraceKind::note, "nothing is lent");
         break;
       }
       const std::size_t which = event.value % lent_.size();
       const std::vector<pfn_t> pages = std::move(lent_[which]);
       lent_.erase(lent_.begin() + static_cast<std::ptrdiff_t>(which));
       for (const pfn_t pfn : pages) sim_.unlend(pfn);
-      trace(TraceKind::note, "vector #" + n(which) + " returns " + n(pages.size()) + " pages");
+      if (trace_ != nullptr)
+        trace(TraceKind::note, "vector #" + n(which) + " returns " + n(pages.size()) + " pages");
       core_.free_empty_pages(pages);
       break;
     }
@@ -185,29 +186,32 @@ void World::apply(const Event& event) {
       if (sim_.work_runnable()) {
         run_work();
       } else {
-        trace(TraceKind::note, sim_.work_pending()
-                                   ? "work delayed until t=" + n(sim_.work_blocked_until())
-                                   : std::string("no work pending"));
+        if (trace_ != nullptr)
+          trace(TraceKind::note, sim_.work_pending()
+                                     ? "work delayed until t=" + n(sim_.work_blocked_until())
+                                     : std::string("no work pending"));
       }
       break;
     case EventKind::tick:
       advance(event.value);
       break;
-    case EventKind::host_take:
-      trace(TraceKind::note, "another guest takes " + n(sim_.host_take(event.value)) + " frames");
-      break;
-    case EventKind::host_free:
-      trace(TraceKind::note, "other guests free " + n(sim_.host_free(event.value)) + " frames");
-      break;
+    case EventKind::host_take: {
+      const std::uint64_t moved = sim_.host_take(event.value);
+      if (trace_ != nullptr) trace(TraceKind::note, "another guest takes " + n(moved) + " frames");
+    } break;
+    case EventKind::host_free: {
+      const std::uint64_t moved = sim_.host_free(event.value);
+      if (trace_ != nullptr) trace(TraceKind::note, "other guests free " + n(moved) + " frames");
+    } break;
     case EventKind::set_max_pages:
       sim_.set_max_pages(event.value);
-      trace(TraceKind::note, "max_pages is now " + n(sim_.max_pages()));
+      if (trace_ != nullptr) trace(TraceKind::note, "max_pages is now " + n(sim_.max_pages()));
       break;
     case EventKind::populate_limit:
       sim_.arm_populate_limit(event.value);
       break;
     case EventKind::populate_error:
-      sim_.arm_populate_error(std::clamp<std::uint64_t>(event.value, 1, kMaxErrno));
+      sim_.arm_populate_error(event.value);
       break;
     case EventKind::alloc_fail:
       sim_.arm_alloc_failures(event.value, event.extra);
@@ -225,7 +229,7 @@ void World::apply(const Event& event) {
       if (sim_.config().contract_breaks) {
         sim_.arm_decrease_short(event.value);
       } else {
-        trace(TraceKind::note, "ignored: the contract_breaks knob is off");
+        if (trace_ != nullptr) trace(TraceKind::note, "ignored: the contract_breaks knob is off");
       }
       break;
   }
@@ -250,18 +254,26 @@ void World::advance(std::uint64_t ticks) {
 
 void World::fire_timer() {
   sim_.timer_fired();
-  trace(TraceKind::timer_fired, "timer fires at t=" + n(sim_.jiffies()));
+  if (trace_ != nullptr) trace(TraceKind::timer_fired, "timer fires at t=" + n(sim_.jiffies()));
   core_.balloon_alarm();
 }
 
 void World::run_work() {
   sim_.take_work();
-  trace(TraceKind::work_run, "work runs at t=" + n(sim_.jiffies()));
+  if (trace_ != nullptr) trace(TraceKind::work_run, "work runs at t=" + n(sim_.jiffies()));
   checker_.work_started();
   core_.balloon_process();
   checker_.work_finished();
-  trace(TraceKind::work_done, "work returns: current=" + n(core_.current_pages()) +
-                                  " current_target()=" + n(core_.current_target()));
+  if (trace_ == nullptr) return;
+  TraceEntry entry;
+  entry.kind = TraceKind::work_done;
+  entry.phase = phase_;
+  entry.event_index = phase_ == Phase::event ? next_index_ - 1 : next_index_;
+  entry.jiffies = sim_.jiffies();
+  entry.text = "work returns: current=" + n(core_.current_pages()) +
+               " current_target()=" + n(core_.current_target());
+  entry.state = snapshot();
+  trace_->add(std::move(entry));
 }
 
 // SPEC §3: stop all faults, let allocations succeed, and give the host enough free
@@ -270,7 +282,8 @@ void World::heal() {
   sim_.clear_faults();
   const std::uint64_t reachable = std::min(checker_.effective_target(), sim_.max_pages());
   if (reachable > sim_.tot_pages()) sim_.ensure_free_frames(reachable - sim_.tot_pages());
-  trace(TraceKind::note, "heal: faults cleared, host_free=" + n(sim_.free_frames()));
+  if (trace_ != nullptr)
+    trace(TraceKind::note, "heal: faults cleared, host_free=" + n(sim_.free_frames()));
 }
 
 StateSnapshot World::snapshot() const {
@@ -316,15 +329,18 @@ void World::trace_state() {
 
 void World::hypercall_issued(MemoryOp op, const Reservation& reservation) {
   if (checker_.hypercall_issued(op, reservation)) {
-    trace(TraceKind::note,
-          std::string(memory_op_name(op)) + " over the work run's budget: livelock");
+    if (trace_ != nullptr)
+      trace(TraceKind::note,
+            std::string(memory_op_name(op)) + " over the work run's budget: livelock");
     throw Livelock{};
   }
 }
 
 void World::in_flight(InFlightAction action, std::uint64_t value) {
-  checker_.in_flight_fired();
-  trace(TraceKind::in_flight, std::string("in flight: ") + in_flight_name(action) + " " + n(value));
+  const std::uint64_t target_before = core_.target_pages();
+  if (trace_ != nullptr)
+    trace(TraceKind::in_flight,
+          std::string("in flight: ") + in_flight_name(action) + " " + n(value));
   switch (action) {
     case InFlightAction::set_target:
       core_.balloon_set_new_target(value);
@@ -339,6 +355,7 @@ void World::in_flight(InFlightAction action, std::uint64_t value) {
       sim_.set_max_pages(value);
       break;
   }
+  checker_.in_flight_fired(core_.target_pages() != target_before);
 }
 
 void World::hypercall_answered(MemoryOp op, const Reservation& reservation, long rc) {
@@ -364,10 +381,12 @@ void World::hypercall_answered(MemoryOp op, const Reservation& reservation, long
 }
 
 void World::timer_armed(std::uint64_t expires) {
-  trace(TraceKind::timer_armed, "timer armed for t=" + n(expires));
+  if (trace_ != nullptr) trace(TraceKind::timer_armed, "timer armed for t=" + n(expires));
 }
 
-void World::work_scheduled() { trace(TraceKind::work_scheduled, "work scheduled"); }
+void World::work_scheduled() {
+  if (trace_ != nullptr) trace(TraceKind::work_scheduled, "work scheduled");
+}
 
 RunResult run(const Run& run, const WorldOptions& options) {
   World world(run.config, options);

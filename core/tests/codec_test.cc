@@ -74,7 +74,7 @@ TEST(Codec, EncodingsOfTheBoundsRoundTrip) {
     run.config.nr_pages = max_pfn;
     run.config.max_low_pfn = 1;
     run.config.max_pages = 2 * max_pfn;
-    run.config.host_free = 2 * max_pfn;
+    run.config.host_free = max_pfn;
     run.config.host_other = 0;
     run.config.auto_translated = true;
     run.events = {events::set_target(0),
@@ -89,6 +89,38 @@ TEST(Codec, EncodingsOfTheBoundsRoundTrip) {
     ASSERT_EQ(encodable(run), "") << max_pfn;
     EXPECT_EQ(decode(encode(run)), run) << max_pfn;
   }
+}
+
+TEST(Codec, GuestSizesRoundTripAcrossEveryOctave) {
+  const std::vector<std::uint64_t> sizes{16,  31,   32,   63,   100,  255,
+                                         256, 1000, 1023, 1024, 2047, 2048};
+  for (const std::uint64_t max_pfn : sizes) {
+    balloonbench::Run run;
+    run.config.max_pfn = max_pfn;
+    run.config.nr_pages = max_pfn / 2;
+    run.config.max_low_pfn = max_pfn;
+    run.config.max_pages = max_pfn;
+    run.config.host_free = 0;
+    run.config.host_other = 0;
+    ASSERT_EQ(encodable(run), "") << max_pfn;
+    EXPECT_EQ(decode(encode(run)).config.max_pfn, max_pfn);
+  }
+}
+
+TEST(Codec, GuestSizesAreSpreadOverOctaves) {
+  // Every raw max_pfn value decodes in range, and each octave gets an eighth of them.
+  std::vector<int> per_octave(8, 0);
+  for (unsigned raw = 0; raw < 65536; ++raw) {
+    const std::vector<std::uint8_t> bytes{kFormatVersion, static_cast<std::uint8_t>(raw & 0xff),
+                                          static_cast<std::uint8_t>(raw >> 8)};
+    const std::uint64_t pfns = decode(bytes).config.max_pfn;
+    ASSERT_GE(pfns, kDecodeMinPfn);
+    ASSERT_LE(pfns, kDecodeMaxPfn);
+    unsigned octave = 0;
+    while (octave < 7 && (kDecodeMinPfn << (octave + 1)) <= pfns) ++octave;
+    ++per_octave[octave];
+  }
+  for (const int count : per_octave) EXPECT_EQ(count, 8192);
 }
 
 TEST(Codec, ArbitraryBytesAlwaysDecodeToABoundedEncodableRun) {
@@ -171,6 +203,19 @@ TEST(Codec, RefusesRunsOutsideItsBounds) {
   stray_field.events = {events::run_work()};
   stray_field.events[0].value = 3;
   EXPECT_NE(encodable(stray_field), "");
+}
+
+TEST(Codec, ValidateRefusesHostsThatOverflow) {
+  Config config = small_guest();
+  config.host_free = ~std::uint64_t{0} - 511;  // nr_pages + host_free wraps to 0
+  EXPECT_NE(validate(config), "");
+  EXPECT_THROW(World(config, {}), std::invalid_argument);
+}
+
+TEST(Codec, OutOfRangeInFlightActionsRenderAsTheyApply) {
+  Event event = events::in_flight(InFlightAction::host_take, 5);
+  event.extra = 6;  // applied as 6 % 4 == host_free
+  EXPECT_EQ(to_text(event), "in_flight host_free 5");
 }
 
 TEST(Codec, HexRoundTripsAndRejectsJunk) {

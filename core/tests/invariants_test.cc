@@ -146,6 +146,26 @@ TEST(Invariant_progress, FiresWhenTheLoopIgnoresNeedSleep) {
   expect_caught(Mutation::ignore_need_sleep);
 }
 
+TEST(Invariant_progress, InFlightHostChangesDoNotExtendTheBudget) {
+  std::vector<Event> list;
+  for (int i = 0; i < 8; ++i) list.push_back(events::in_flight(InFlightAction::host_free, 0));
+  list.push_back(set_target(900));
+  list.push_back(run_work());
+  const RunResult broken =
+      run_events(with_host(small_guest(), 0), list, Variant::fixed, Mutation::ignore_need_sleep);
+  EXPECT_TRUE(has(broken, InvariantId::progress)) << describe(broken);
+}
+
+TEST(Invariant_progress, AnInFlightTargetChangeExtendsTheBudget) {
+  // The fixed core balloons up, is told mid-hypercall to go back down, and does:
+  // more hypercalls than one direction needs, and rightly so.
+  Config config = small_guest();
+  config.nr_pages = 100;
+  const RunResult result = run_events(
+      config, {events::in_flight(InFlightAction::set_target, 100), set_target(1024), run_work()});
+  EXPECT_EQ(result.outcome, Outcome::clean) << describe(result);
+}
+
 TEST(Invariant_converge, FiresWhenTheTimerForgetsTheWork) {
   const RunResult broken = expect_caught(Mutation::alarm_forgets_work);
   EXPECT_FALSE(has(broken, InvariantId::rearm)) << describe(broken);
@@ -171,8 +191,11 @@ TEST(Invariant_no_bug, AContractBreakIsAnExpectedCrashNotAViolation) {
 }
 
 TEST(Checker, EveryMutationIsCaughtByItsInvariant) {
-  // A new mutation without a scenario, or one its invariant misses, fails here.
+  // A new mutation without a scenario, or one its invariant misses, fails here. The
+  // one bug no invariant can see, a parser reading past the bytes written, is caught
+  // by AddressSanitizer in the balloon_procfs fuzz target (fuzz.teeth.* in CTest).
   for (const Mutation mutation : all_mutations()) {
+    if (mutation == Mutation::proc_write_reads_past_count) continue;
     SCOPED_TRACE(mutation_name(mutation));
     expect_caught(mutation);
   }

@@ -108,6 +108,20 @@ TEST(Sim, NegativeAnswerChangesNothing) {
   EXPECT_EQ(sim.free_frames(), 2048U);
 }
 
+TEST(Sim, ErrorAnswersAreAlwaysANegativeErrno) {
+  NullObserver observer;
+  Sim sim(small_guest(), observer);
+  std::vector<std::uint64_t> extents{1000};
+  for (const std::uint64_t error : {std::uint64_t{0}, std::uint64_t{1} << 63, ~std::uint64_t{0}}) {
+    sim.arm_populate_error(error);
+    Reservation reservation{extents.data(), 1, 0};
+    const long rc = sim.memory_op(MemoryOp::populate_physmap, reservation);
+    EXPECT_LT(rc, 0) << error;
+    EXPECT_GE(rc, -4095) << error;
+  }
+  EXPECT_EQ(sim.tot_pages(), 512U);
+}
+
 TEST(Sim, AnInFlightTargetWriteLandsBetweenRequestAndAnswer) {
   Trace trace;
   World world(small_guest(), {Variant::fixed, Mutation::none, &trace});

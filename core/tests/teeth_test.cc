@@ -48,9 +48,16 @@ TEST(Teeth, LegacyBreaks_converge_AfterTheHealWhenTheLimitLatchedBelowTarget) {
 }
 
 TEST(Teeth, LegacyBreaks_progress_OnANegativePopulate) {
-  // Every populate answers -ENOSYS: legacy calls that success and asks again at once.
+  // Populate answers -ENOSYS: legacy calls that success and asks again at once.
+  expect_legacy_breaks(small_guest(), {events::populate_error(38), set_target(900), run_work()},
+                       InvariantId::progress);
+}
+
+TEST(Teeth, LegacyBreaks_progress_EvenWhenTheHostChangesMeanwhile) {
+  // Host memory moving in flight does not excuse asking again at once.
   std::vector<Event> list;
   for (int i = 0; i < 8; ++i) list.push_back(events::populate_error(38));
+  for (int i = 0; i < 3; ++i) list.push_back(events::in_flight(InFlightAction::host_take, 0));
   list.push_back(set_target(900));
   list.push_back(run_work());
   expect_legacy_breaks(small_guest(), list, InvariantId::progress);

@@ -1,0 +1,28 @@
+// Fuzz target: one whole run of the balloon core. The input is a run in the shared
+// encoding (docs/encoding.md): decode it, apply every event through World::step,
+// which checks the invariant catalogue after each, end with the liveness epilogue,
+// and abort on the first violation so that libFuzzer keeps the input. Inputs whose
+// version byte is not a known format are rejected (-1), so every input the fuzzer
+// saves is a valid corpus file.
+
+#include <cstddef>
+#include <cstdint>
+
+#include "codec.h"
+#include "harness.h"
+
+extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
+  balloonbench::fuzz::init_from_env();
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace balloonbench;
+  DecodeInfo info;
+  const Run run = decode({data, size}, &info);
+  if (!info.known_version) return -1;
+  const RunResult result =
+      balloonbench::run(run, WorldOptions{fuzz::variant(), fuzz::mutation(), nullptr});
+  if (result.outcome == Outcome::violation) fuzz::report_and_abort(run, result);
+  return 0;
+}

@@ -1,0 +1,95 @@
+// Fuzz target: the two text paths that set a target. Byte 0 chooses the path and the
+// writer (bit 0: the writer lacks CAP_SYS_ADMIN; bit 1: the xenstore memory/target
+// watch instead of a /proc/xen/balloon write); the remaining bytes are what is
+// written, and their count is the write's count. They sit at the very end of a heap
+// block of exactly that size, so a parser that reads past `count` (as the original
+// does with its 64-byte stack buffer) is an AddressSanitizer error here.
+//
+// Beyond memory safety it checks the write's contract: -EPERM without the
+// capability, -EBADMSG for at most 1 byte, -EFBIG above 64, else the count; the
+// target changes, and work is scheduled, only on success.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string_view>
+
+#include "harness.h"
+#include "sim.h"
+
+namespace {
+
+using namespace balloonbench;
+
+// Nothing in these paths reaches Xen; a tiny guest keeps each input cheap.
+Config tiny_guest() {
+  Config config;
+  config.max_pfn = 16;
+  config.nr_pages = 8;
+  config.max_low_pfn = 16;
+  config.max_pages = 16;
+  return config;
+}
+
+class Quiet final : public SimObserver {
+ public:
+  void hypercall_issued(MemoryOp, const Reservation&) override {}
+  void in_flight(InFlightAction, std::uint64_t) override {}
+  void hypercall_answered(MemoryOp, const Reservation&, long) override {}
+  void timer_armed(std::uint64_t) override {}
+  void work_scheduled() override {}
+};
+
+[[noreturn]] void contract_broken(const char* what, long rc, std::size_t count) {
+  std::fprintf(stderr, "\n==balloonbench== /proc write contract broken: %s (rc=%ld, count=%zu)\n",
+               what, rc, count);
+  std::abort();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
+  balloonbench::fuzz::init_from_env();
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size == 0) return -1;
+  const bool capable = (data[0] & 1U) == 0;
+  const bool xenstore = (data[0] & 2U) != 0;
+  const std::size_t count = size - 1;
+  const std::unique_ptr<char[]> written(new char[count]);
+  if (count > 0) std::memcpy(written.get(), data + 1, count);
+  const std::string_view text(written.get(), count);
+
+  Quiet quiet;
+  Sim sim(tiny_guest(), quiet);
+  BalloonCore core(sim, fuzz::variant(), fuzz::mutation());
+  core.balloon_init(16, 8);
+  sim.set_capable(capable);
+  const std::uint64_t before = core.target_pages();
+
+  if (xenstore) {
+    core.watch_target(text);
+    return 0;
+  }
+  const long rc = core.balloon_write(text);
+  long expected = static_cast<long>(count);
+  if (!capable) {
+    expected = -kEperm;
+  } else if (count <= 1) {
+    expected = -kEbadmsg;
+  } else if (count > kProcWriteBuffer) {
+    expected = -kEfbig;
+  }
+  if (rc != expected) contract_broken("unexpected return value", rc, count);
+  if (rc < 0 && (core.target_pages() != before || sim.work_pending())) {
+    contract_broken("a refused write changed the target", rc, count);
+  }
+  if (rc > 0 && !sim.work_pending())
+    contract_broken("an accepted write scheduled no work", rc, count);
+  return 0;
+}

@@ -1,0 +1,55 @@
+#include "harness.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "codec.h"
+#include "invariants.h"
+
+namespace balloonbench::fuzz {
+namespace {
+
+Variant g_variant = Variant::fixed;
+Mutation g_mutation = Mutation::none;
+
+}  // namespace
+
+void init_from_env() {
+  if (const char* name = std::getenv("BALLOON_VARIANT"); name != nullptr && *name != '\0') {
+    const std::optional<Variant> parsed = parse_variant(name);
+    if (!parsed.has_value()) {
+      std::fprintf(stderr, "BALLOON_VARIANT=%s: expected fixed or legacy\n", name);
+      std::exit(2);
+    }
+    g_variant = *parsed;
+  }
+  if (const char* name = std::getenv("BALLOON_MUTANT"); name != nullptr && *name != '\0') {
+    const std::optional<Mutation> parsed = parse_mutation(name);
+    if (!parsed.has_value()) {
+      std::fprintf(stderr, "BALLOON_MUTANT=%s: unknown mutation; known:", name);
+      for (const Mutation known : all_mutations())
+        std::fprintf(stderr, " %s", mutation_name(known));
+      std::fprintf(stderr, "\n");
+      std::exit(2);
+    }
+    g_mutation = *parsed;
+  }
+}
+
+Variant variant() { return g_variant; }
+Mutation mutation() { return g_mutation; }
+
+void report_and_abort(const Run& run, const RunResult& result) {
+  const Violation& first = result.violations.front();
+  std::fprintf(stderr, "\n==balloonbench== violation of %s (variant %s%s%s)\n==balloonbench== %s\n",
+               invariant_name(first.id), variant_name(g_variant),
+               g_mutation != Mutation::none ? ", mutation " : "",
+               g_mutation != Mutation::none ? mutation_name(g_mutation) : "",
+               to_text(first).c_str());
+  std::fprintf(stderr, "reproduce: %s\n", reproduce_command(run, g_variant, g_mutation).c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+
+}  // namespace balloonbench::fuzz

@@ -1,0 +1,283 @@
+// balloon-repro: replay runs and show why they fail. See --help.
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "codec.h"
+#include "files.h"
+#include "render.h"
+#include "world.h"
+
+namespace {
+
+using namespace balloonbench;
+namespace fs = std::filesystem;
+
+constexpr int kExitClean = 0;
+constexpr int kExitViolation = 1;
+constexpr int kExitUnusable = 2;
+
+// No valid run needs more than this (the decoder keeps 256 events).
+constexpr std::size_t kMaxInputBytes = std::size_t{1} << 20;
+
+const char kUsage[] =
+    "usage: balloon-repro [options] FILE|DIR...\n"
+    "       balloon-repro [options] --hex HEX\n"
+    "\n"
+    "Replays balloonbench runs (files in the shared run encoding, as saved by the\n"
+    "balloon_events fuzz target or kept in corpus/) and shows what happened: the\n"
+    "configuration, each event, the hypercalls it caused (asked -> answered), timer\n"
+    "arms and fires, the state after it, then the first violation and a reproduce line.\n"
+    "A directory means every regular file in it (not README files or dotfiles).\n"
+    "\n"
+    "options:\n"
+    "  --variant fixed|legacy  the driver variant to replay on (default fixed)\n"
+    "  --mutant NAME           seed a named bug into the fixed core (see the README)\n"
+    "  --hex HEX               replay this encoded run, as printed by a reproduce line\n"
+    "  --quiet                 print only the verdict, one line per input\n"
+    "  --json                  print verdict and trace as JSON, one object per line per input\n"
+    "  --svg FILE              draw a timeline of the (single) input as SVG into FILE\n"
+    "  --expect VERDICT        check each input's verdict: clean, expected-crash,\n"
+    "                          no-violation (either of those), or an invariant id the\n"
+    "                          run must break (in the step where it stopped)\n"
+    "  --save FILE             write the (single) input's canonical encoding to FILE;\n"
+    "                          refuses to overwrite an existing file\n"
+    "  -h, --help              this text\n"
+    "\n"
+    "exit status: 0 no violation (with --expect: every input as expected), 1 a violation\n"
+    "(with --expect: an input not as expected), 2 unusable input or command line.\n";
+
+struct Options {
+  WorldOptions world;
+  std::vector<std::string> hex;
+  std::vector<fs::path> paths;
+  bool quiet = false;
+  bool json = false;
+  std::optional<fs::path> svg;
+  std::optional<fs::path> save;
+  std::optional<std::string> expect;
+};
+
+struct Input {
+  std::string name;                 // for messages and the reproduce line
+  std::vector<std::uint8_t> bytes;  // the encoded run
+  bool from_hex = false;
+  bool was_cut = false;
+};
+
+int usage_error(const std::string& message) {
+  std::fprintf(stderr, "balloon-repro: %s\n(try balloon-repro --help)\n", message.c_str());
+  return kExitUnusable;
+}
+
+std::string shell_quote(const std::string& text) {
+  if (text.find_first_not_of(
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./+=:,") ==
+      std::string::npos) {
+    return text;
+  }
+  std::string out = "'";
+  for (const char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// Parses argv; returns an exit status when the command line is unusable or --help.
+std::optional<int> parse(int argc, char** argv, Options& options) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::string value;
+    const bool takes_value = arg == "--variant" || arg == "--mutant" || arg == "--hex" ||
+                             arg == "--svg" || arg == "--expect" || arg == "--save" ||
+                             arg.rfind("--variant=", 0) == 0 || arg.rfind("--mutant=", 0) == 0 ||
+                             arg.rfind("--hex=", 0) == 0 || arg.rfind("--svg=", 0) == 0 ||
+                             arg.rfind("--expect=", 0) == 0 || arg.rfind("--save=", 0) == 0;
+    if (takes_value) {
+      if (const std::size_t eq = arg.find('='); eq != std::string::npos) {
+        value = arg.substr(eq + 1);
+        arg = arg.substr(0, eq);
+      } else if (i + 1 < argc) {
+        value = argv[++i];
+      } else {
+        return usage_error(arg + " needs a value");
+      }
+    }
+    if (arg == "-h" || arg == "--help") {
+      std::fputs(kUsage, stdout);
+      return kExitClean;
+    } else if (arg == "--variant") {
+      const std::optional<Variant> variant = parse_variant(value);
+      if (!variant) return usage_error("unknown variant '" + value + "' (fixed or legacy)");
+      options.world.variant = *variant;
+    } else if (arg == "--mutant") {
+      const std::optional<Mutation> mutation = parse_mutation(value);
+      if (!mutation) return usage_error("unknown mutation '" + value + "'");
+      options.world.mutation = *mutation;
+    } else if (arg == "--hex") {
+      options.hex.push_back(value);
+    } else if (arg == "--svg") {
+      options.svg = value;
+    } else if (arg == "--save") {
+      options.save = value;
+    } else if (arg == "--expect") {
+      if (value != "clean" && value != "expected-crash" && value != "no-violation" &&
+          !parse_invariant(value)) {
+        return usage_error(
+            "--expect takes clean, expected-crash, no-violation or an invariant id, not '" + value +
+            "'");
+      }
+      options.expect = value;
+    } else if (arg == "--quiet") {
+      options.quiet = true;
+    } else if (arg == "--json") {
+      options.json = true;
+    } else if (arg.size() > 1 && arg[0] == '-') {
+      return usage_error("unknown option " + arg);
+    } else {
+      options.paths.emplace_back(arg);
+    }
+  }
+  if (options.paths.empty() && options.hex.empty()) return usage_error("no input given");
+  if (options.quiet && options.json) return usage_error("--quiet and --json exclude each other");
+  return std::nullopt;
+}
+
+// Expands the inputs; returns an exit status if one is unusable.
+std::optional<int> collect(const Options& options, std::vector<Input>& inputs) {
+  for (const std::string& hex : options.hex) {
+    std::optional<std::vector<std::uint8_t>> bytes = from_hex(hex);
+    if (!bytes) return usage_error("--hex: not a hex string");
+    inputs.push_back(Input{"--hex", std::move(*bytes), true, false});
+  }
+  for (const fs::path& path : options.paths) {
+    std::error_code error;
+    std::vector<fs::path> files;
+    if (fs::is_directory(path, error)) {
+      files = input_files(path);
+      if (files.empty()) return usage_error(path.string() + ": directory holds no input files");
+    } else if (fs::exists(path, error)) {
+      files.push_back(path);
+    } else {
+      return usage_error(path.string() + ": no such file or directory");
+    }
+    for (const fs::path& file : files) {
+      Input input{file.string(), {}, false, false};
+      std::string why;
+      if (!read_bounded(file, kMaxInputBytes, input.bytes, input.was_cut, why)) {
+        return usage_error(file.string() + ": " + why);
+      }
+      inputs.push_back(std::move(input));
+    }
+  }
+  if (inputs.size() > 1 && (options.svg || options.save)) {
+    return usage_error("--svg and --save take exactly one input");
+  }
+  return std::nullopt;
+}
+
+bool meets(const std::string& expect, const RunResult& result) {
+  if (expect == "clean") return result.outcome == Outcome::clean;
+  if (expect == "expected-crash") return result.outcome == Outcome::expected_crash;
+  if (expect == "no-violation") return result.outcome != Outcome::violation;
+  if (result.outcome != Outcome::violation) return false;
+  for (const Violation& violation : result.violations) {
+    if (invariant_name(violation.id) == expect) return true;
+  }
+  return false;
+}
+
+std::string reproduce_line(const Options& options, const Input& input, const Run& run) {
+  if (input.from_hex) return reproduce_command(run, options.world.variant, options.world.mutation);
+  std::string line = std::string("balloon-repro --variant ") + variant_name(options.world.variant);
+  if (options.world.mutation != Mutation::none)
+    line += std::string(" --mutant ") + mutation_name(options.world.mutation);
+  return line + " " + shell_quote(input.name);
+}
+
+// Replays one input; returns its exit status.
+int replay(const Options& options, const Input& input) {
+  DecodeInfo info;
+  const Run run = decode(input.bytes, &info);
+  if (!info.known_version) {
+    std::fprintf(stderr,
+                 "balloon-repro: %s: not a balloonbench run (%s; this build reads version %u)\n",
+                 input.name.c_str(),
+                 input.bytes.empty()
+                     ? "the file is empty"
+                     : ("its format version byte is " + std::to_string(info.version)).c_str(),
+                 static_cast<unsigned>(kFormatVersion));
+    return kExitUnusable;
+  }
+  Trace trace;
+  WorldOptions world = options.world;
+  world.trace = &trace;
+  const RunResult result = balloonbench::run(run, world);
+  const std::string reproduce = reproduce_line(options, input, run);
+
+  if (options.json) {
+    std::printf("%s\n", run_json(input.name, run, options.world, result, trace, reproduce).c_str());
+  } else if (options.quiet) {
+    std::printf("%s: %s\n", input.name.c_str(), verdict_text(result).c_str());
+  } else {
+    std::printf(
+        "== %s (variant %s%s%s)\n", input.name.c_str(), variant_name(options.world.variant),
+        options.world.mutation != Mutation::none ? ", mutant " : "",
+        options.world.mutation != Mutation::none ? mutation_name(options.world.mutation) : "");
+    if (input.was_cut) std::printf("note: only the first %zu bytes were read\n", kMaxInputBytes);
+    if (info.truncated)
+      std::printf("note: the input ends inside a field; the missing bytes read as zero\n");
+    if (info.events_dropped > 0) {
+      std::printf("note: %zu events past the first %zu were not read\n", info.events_dropped,
+                  kDecodeMaxEvents);
+    }
+    std::fputs(trace.to_text().c_str(), stdout);
+    std::printf("verdict: %s\n", verdict_text(result).c_str());
+    if (result.outcome == Outcome::violation) std::printf("reproduce: %s\n", reproduce.c_str());
+  }
+
+  if (options.svg) {
+    std::string error;
+    if (!write_atomically(*options.svg, timeline_svg(input.name, trace, result), error)) {
+      std::fprintf(stderr, "balloon-repro: %s: %s\n", options.svg->c_str(), error.c_str());
+      return kExitUnusable;
+    }
+  }
+  if (options.save) {
+    std::string error;
+    const std::vector<std::uint8_t> canonical = encode(run);
+    if (fs::exists(*options.save)) {
+      std::fprintf(stderr, "balloon-repro: %s exists; not overwriting it\n", options.save->c_str());
+      return kExitUnusable;
+    }
+    if (!write_atomically(*options.save, std::string(canonical.begin(), canonical.end()), error)) {
+      std::fprintf(stderr, "balloon-repro: %s: %s\n", options.save->c_str(), error.c_str());
+      return kExitUnusable;
+    }
+  }
+  if (options.expect) {
+    if (meets(*options.expect, result)) return kExitClean;
+    std::fprintf(stderr, "balloon-repro: %s: expected %s, got %s\n", input.name.c_str(),
+                 options.expect->c_str(), verdict_text(result).c_str());
+    return kExitViolation;
+  }
+  return result.outcome == Outcome::violation ? kExitViolation : kExitClean;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  if (const std::optional<int> status = parse(argc, argv, options)) return *status;
+  std::vector<Input> inputs;
+  if (const std::optional<int> status = collect(options, inputs)) return *status;
+  int worst = kExitClean;
+  for (const Input& input : inputs) {
+    const int status = replay(options, input);
+    worst = std::max(worst, status);
+  }
+  return worst;
+}
