@@ -43,64 +43,66 @@ Seed run_seed(std::string name, Config config, std::vector<Event> list) {
   return Seed{std::move(name), std::string(bytes.begin(), bytes.end())};
 }
 
+// Most seeds are 256-pfn guests: the fuzzer's corpus grows from the seeds and keeps
+// their configuration, and a run costs what it moves, so small seeds keep the fuzzer
+// fast. Two large guests keep the multi-batch paths (512 extents a hypercall) in reach.
 std::vector<Seed> event_seeds() {
-  Config highmem = guest(1024, 600, 200, 300);
-  highmem.max_low_pfn = 640;
-  Config translated = guest(1024, 512, 150, 400);
+  Config highmem = guest(256, 150, 50, 80);
+  highmem.max_low_pfn = 160;
+  Config translated = guest(256, 128, 40, 100);
   translated.auto_translated = true;
-  Config capped = guest(1024, 512, 1000, 0);
-  capped.max_pages = 700;
-  Config breaks = guest(512, 512, 0, 0);
+  Config capped = guest(256, 128, 250, 0);
+  capped.max_pages = 180;
+  Config breaks = guest(128, 128, 0, 0);
   breaks.contract_breaks = true;
   Config big = guest(2048, 128, 2048, 1024);
   big.max_pages = 4096;
   return {
-      run_seed("partial-populate", guest(1024, 512, 100, 400),
-               {set_target(900), run_work(), tick(100), host_free(300), tick(100)}),
-      run_seed("zero-populate", guest(1024, 512, 600, 0),
-               {populate_limit(0), set_target(900), run_work(), tick(100), tick(100)}),
-      run_seed("negative-populate", guest(1024, 512, 600, 0),
-               {populate_error(38), populate_error(12), set_target(900), run_work(), tick(150)}),
-      run_seed(
-          "host-pressure-and-relief", guest(1024, 400, 300, 200),
-          {host_take(250), set_target(1000), run_work(), tick(100), host_free(400), tick(200)}),
+      run_seed("partial-populate", guest(256, 128, 25, 100),
+               {set_target(225), run_work(), tick(100), host_free(75), tick(100)}),
+      run_seed("zero-populate", guest(256, 128, 150, 0),
+               {populate_limit(0), set_target(225), run_work(), tick(100), tick(100)}),
+      run_seed("negative-populate", guest(256, 128, 150, 0),
+               {populate_error(38), populate_error(12), set_target(225), run_work(), tick(150)}),
+      run_seed("host-pressure-and-relief", guest(256, 100, 75, 50),
+               {host_take(60), set_target(250), run_work(), tick(100), host_free(100), tick(200)}),
       run_seed("max-pages-change", capped,
-               {set_target(1000), run_work(), set_max_pages(900), tick(100), set_max_pages(400),
-                set_target(600), run_work()}),
+               {set_target(250), run_work(), set_max_pages(225), tick(100), set_max_pages(100),
+                set_target(150), run_work()}),
       run_seed(
           "allocation-failures", guest(1024, 1024, 0, 0),
           {alloc_fail(20, 3), set_target(300), run_work(), tick(100), alloc_fail(0, 1), tick(100)}),
-      run_seed("in-flight-target-write", guest(1024, 512, 800, 0),
-               {in_flight(InFlightAction::set_target, 300), set_target(1000), run_work(),
-                in_flight(InFlightAction::set_target, 950), set_target(200), run_work()}),
-      run_seed("in-flight-host-and-cap", guest(1024, 512, 400, 200),
-               {in_flight(InFlightAction::host_take, 350), set_target(1000), run_work(),
-                in_flight(InFlightAction::host_free, 200), tick(100),
-                in_flight(InFlightAction::set_max_pages, 700), tick(100), tick(100)}),
+      run_seed("in-flight-target-write", guest(256, 128, 200, 0),
+               {in_flight(InFlightAction::set_target, 75), set_target(250), run_work(),
+                in_flight(InFlightAction::set_target, 240), set_target(50), run_work()}),
+      run_seed("in-flight-host-and-cap", guest(256, 128, 100, 50),
+               {in_flight(InFlightAction::host_take, 90), set_target(250), run_work(),
+                in_flight(InFlightAction::host_free, 50), tick(100),
+                in_flight(InFlightAction::set_max_pages, 175), tick(100), tick(100)}),
       run_seed("highmem-guest", highmem,
-               {set_target(1000), run_work(), set_target(200), run_work(), set_target(800),
-                populate_limit(50), run_work(), tick(200)}),
+               {set_target(250), run_work(), set_target(50), run_work(), set_target(200),
+                populate_limit(12), run_work(), tick(200)}),
       run_seed("auto-translated-guest", translated,
-               {set_target(900), run_work(), host_free(300), tick(100), set_target(100), run_work(),
+               {set_target(225), run_work(), host_free(75), tick(100), set_target(25), run_work(),
                 alloc_empty(4), free_empty(0), run_work()}),
-      run_seed("driver-pages", guest(1024, 512, 50, 0),
-               {driver_allowance(40), proc_read(), set_target(800), run_work(),
-                driver_allowance(-60), proc_read(), tick(100)}),
-      run_seed("empty-pages", guest(1024, 512, 100, 0),
+      run_seed("driver-pages", guest(256, 128, 12, 0),
+               {driver_allowance(10), proc_read(), set_target(200), run_work(),
+                driver_allowance(-15), proc_read(), tick(100)}),
+      run_seed("empty-pages", guest(256, 128, 25, 0),
                {alloc_empty(16), alloc_empty(8), run_work(), free_empty(1), alloc_fail(2, 1),
                 alloc_empty(6), free_empty(0), run_work()}),
       run_seed(
-          "proc-and-xenstore", guest(1024, 512, 600, 0),
-          {proc_write("3M\n"), run_work(), proc_write("0x200000", false), xenstore_target("3600"),
+          "proc-and-xenstore", guest(256, 128, 150, 0),
+          {proc_write("768K\n"), run_work(), proc_write("0x80000", false), xenstore_target("720"),
            run_work(), xenstore_target("junk"), proc_write("1"), proc_read()}),
-      run_seed("late-timer-and-delayed-work", guest(1024, 512, 0, 500),
-               {set_target(900), run_work(), timer_late(50), delay_work(120), tick(100),
-                host_free(500), tick(100), tick(200)}),
-      run_seed("contract-break", breaks, {decrease_short(10), set_target(100), run_work()}),
+      run_seed("late-timer-and-delayed-work", guest(256, 128, 0, 125),
+               {set_target(225), run_work(), timer_late(50), delay_work(120), tick(100),
+                host_free(125), tick(100), tick(200)}),
+      run_seed("contract-break", breaks, {decrease_short(10), set_target(25), run_work()}),
       // A retry timer still pending from a failed decrease when an increase meets a
       // host with nothing free.
-      run_seed("pending-timer-under-pressure", guest(1024, 1024, 0, 0),
-               {alloc_fail(10, 1), set_target(900), run_work(), host_take(10), set_target(1024),
+      run_seed("pending-timer-under-pressure", guest(256, 256, 0, 0),
+               {alloc_fail(10, 1), set_target(225), run_work(), host_take(10), set_target(256),
                 run_work(), tick(50)}),
       run_seed("big-swings", big,
                {set_target(1900), run_work(), set_target(100), run_work(), set_target(4000),
