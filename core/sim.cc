@@ -181,11 +181,15 @@ std::optional<pfn_t> Sim::alloc_page(Gfp gfp) {
       --alloc_skip_;
     } else {
       --alloc_fail_;
+      ++failed_allocations_;
       return std::nullopt;
     }
   }
   std::vector<pfn_t>& list = (gfp == Gfp::balloon && !free_high_.empty()) ? free_high_ : free_low_;
-  if (list.empty()) return std::nullopt;
+  if (list.empty()) {
+    ++failed_allocations_;
+    return std::nullopt;
+  }
   const pfn_t pfn = list.back();
   list.pop_back();
   page_state_[pfn] = PageState::allocated;

@@ -132,6 +132,7 @@ class Sim final : public Env {
   // The frame Xen holds behind a pfn (both modes), or kInvalidP2mEntry.
   mfn_t backing_frame(pfn_t pfn) const { return p2m_[pfn]; }
   bool contract_broken() const { return contract_broken_; }
+  std::uint64_t failed_allocations() const { return failed_allocations_; }
 
   // pfns whose state changed since the last clear, each listed once.
   const std::vector<pfn_t>& dirty_pfns() const { return dirty_; }
@@ -196,6 +197,7 @@ class Sim final : public Env {
   std::uint64_t alloc_skip_ = 0;
   std::uint64_t alloc_fail_ = 0;
   bool contract_broken_ = false;
+  std::uint64_t failed_allocations_ = 0;
 
   // Dirty tracking: a pfn is listed when its stamp differs from the current epoch.
   std::vector<pfn_t> dirty_;

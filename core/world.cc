@@ -254,16 +254,19 @@ void World::advance(std::uint64_t ticks) {
 
 void World::fire_timer() {
   sim_.timer_fired();
+  ++stats_.timer_fires;
   if (trace_ != nullptr) trace(TraceKind::timer_fired, "timer fires at t=" + n(sim_.jiffies()));
   core_.balloon_alarm();
 }
 
 void World::run_work() {
   sim_.take_work();
+  ++stats_.work_runs;
   if (trace_ != nullptr) trace(TraceKind::work_run, "work runs at t=" + n(sim_.jiffies()));
   checker_.work_started();
   core_.balloon_process();
   checker_.work_finished();
+  if (core_.hard_limit() != kNoHardLimit) ++stats_.hard_limit_latches;
   if (trace_ == nullptr) return;
   TraceEntry entry;
   entry.kind = TraceKind::work_done;
@@ -337,6 +340,7 @@ void World::hypercall_issued(MemoryOp op, const Reservation& reservation) {
 }
 
 void World::in_flight(InFlightAction action, std::uint64_t value) {
+  ++stats_.in_flight_actions;
   const std::uint64_t target_before = core_.target_pages();
   if (trace_ != nullptr)
     trace(TraceKind::in_flight,
@@ -360,6 +364,18 @@ void World::in_flight(InFlightAction action, std::uint64_t value) {
 
 void World::hypercall_answered(MemoryOp op, const Reservation& reservation, long rc) {
   checker_.hypercall_answered(op, reservation, rc);
+  if (op == MemoryOp::populate_physmap) {
+    ++stats_.populates;
+    if (rc < 0) {
+      ++stats_.populates_negative;
+    } else if (rc == 0 && reservation.nr_extents > 0) {
+      ++stats_.populates_zero;
+    } else if (static_cast<std::uint64_t>(rc) < reservation.nr_extents) {
+      ++stats_.populates_partial;
+    }
+  } else {
+    ++stats_.decreases;
+  }
   if (trace_ == nullptr) return;
   TraceEntry entry;
   entry.kind = TraceKind::hypercall;
@@ -381,6 +397,7 @@ void World::hypercall_answered(MemoryOp op, const Reservation& reservation, long
 }
 
 void World::timer_armed(std::uint64_t expires) {
+  ++stats_.timer_arms;
   if (trace_ != nullptr) trace(TraceKind::timer_armed, "timer armed for t=" + n(expires));
 }
 
@@ -395,8 +412,8 @@ RunResult run(const Run& run, const WorldOptions& options) {
     world.step(event);
   }
   world.finish();
-  return RunResult{world.outcome(), world.violations(), world.events_applied(),
-                   world.converge_judged(), world.expected_crash()};
+  return RunResult{world.outcome(),         world.violations(),     world.events_applied(),
+                   world.converge_judged(), world.expected_crash(), world.stats()};
 }
 
 }  // namespace balloonbench

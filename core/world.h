@@ -24,6 +24,22 @@ struct WorldOptions {
   Trace* trace = nullptr;  // record a trace when set
 };
 
+// What a run went through, counted as it happens (cheap enough to keep always), so
+// that property tests can classify the situations they reach.
+struct RunStats {
+  std::uint64_t populates = 0;
+  std::uint64_t populates_partial = 0;   // answered 0 < k < n
+  std::uint64_t populates_zero = 0;      // answered 0 of n > 0
+  std::uint64_t populates_negative = 0;  // answered an error
+  std::uint64_t decreases = 0;
+  std::uint64_t allocation_failures = 0;
+  std::uint64_t work_runs = 0;
+  std::uint64_t timer_arms = 0;
+  std::uint64_t timer_fires = 0;
+  std::uint64_t in_flight_actions = 0;
+  std::uint64_t hard_limit_latches = 0;  // legacy: the work ran into a latched limit
+};
+
 enum class Outcome : std::uint8_t {
   clean,           // no violation
   violation,       // an invariant failed
@@ -59,6 +75,11 @@ class World final : private SimObserver {
   // Whether the epilogue judged `converge` (not when the target is above max_pages).
   bool converge_judged() const { return converge_judged_; }
   std::size_t events_applied() const { return next_index_; }
+  RunStats stats() const {
+    RunStats stats = stats_;
+    stats.allocation_failures = sim_.failed_allocations();
+    return stats;
+  }
 
   const Sim& sim() const { return sim_; }
   const BalloonCore& core() const { return core_; }
@@ -95,6 +116,7 @@ class World final : private SimObserver {
   bool converge_judged_ = false;
   Outcome outcome_ = Outcome::clean;
   std::string expected_crash_;
+  RunStats stats_;
 };
 
 struct RunResult {
@@ -103,6 +125,7 @@ struct RunResult {
   std::size_t events_applied = 0;
   bool converge_judged = false;
   std::string expected_crash;
+  RunStats stats;
 };
 
 // Boot, every event, then finish(). Throws std::invalid_argument for a bad config.

@@ -1,0 +1,56 @@
+// RapidCheck generators for the bench's one vocabulary: configurations, events and
+// the text written to the two target paths. Every value stays inside the encoding's
+// bounds (docs/encoding.md), so any generated run can be saved as a corpus file, and
+// every fault outcome (how much a populate answers, which allocation fails, when the
+// toolstack writes mid-hypercall) is a generated value that RapidCheck can shrink.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "event.h"
+
+namespace balloonbench {
+
+// How RapidCheck prints the bench's values in a counterexample.
+void showValue(const Event& event, std::ostream& os);
+void showValue(const Config& config, std::ostream& os);
+
+namespace props {
+
+// A guest: mostly small (fast runs), sometimes above 512 pfns (several batches),
+// sometimes with highmem or auto-translated. contract_breaks is off: properties
+// judge the driver under legal behaviour.
+rc::Gen<Config> gen_config();
+
+// One event for `config`: every entry point and every fault but the contract break.
+rc::Gen<Event> gen_event(const Config& config);
+rc::Gen<std::vector<Event>> gen_events(const Config& config);
+
+// Text for a /proc/xen/balloon write and what it must do: a number in decimal, hex
+// or octal with an optional K, M or G suffix, and sometimes a newline; or a runt or
+// an over-long write.
+struct ProcText {
+  std::string text;
+  std::uint64_t bytes = 0;  // the value memparse must read (when the write is accepted)
+};
+rc::Gen<ProcText> gen_proc_text();
+
+// Text for the xenstore memory/target value and the KiB it holds, if it parses.
+struct XenstoreText {
+  std::string text;
+  std::optional<std::uint64_t> kib;
+};
+rc::Gen<XenstoreText> gen_xenstore_text();
+
+// `value` written in `base` (10, 16 or 8) the way memparse reads it.
+std::string format_number(std::uint64_t value, unsigned base);
+
+}  // namespace props
+}  // namespace balloonbench

@@ -1,0 +1,128 @@
+// Properties of the two target paths. Numbers are generated first and written as text
+// (decimal, hex or octal, with or without a K, M or G suffix), so the expected page
+// count comes from arithmetic, not from a second parser. Arbitrary bytes go through
+// the /proc write from the end of an exact-size heap block, so any read past `count`
+// is an AddressSanitizer error.
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "balloon.h"
+#include "generators.h"
+#include "parse.h"
+#include "sim.h"
+
+namespace balloonbench::props {
+namespace {
+
+class Quiet final : public SimObserver {
+ public:
+  void hypercall_issued(MemoryOp, const Reservation&) override {}
+  void in_flight(InFlightAction, std::uint64_t) override {}
+  void hypercall_answered(MemoryOp, const Reservation&, long) override {}
+  void timer_armed(std::uint64_t) override {}
+  void work_scheduled() override {}
+};
+
+Config tiny() {
+  Config config;
+  config.max_pfn = 16;
+  config.nr_pages = 8;
+  config.max_low_pfn = 16;
+  config.max_pages = 16;
+  return config;
+}
+
+// A core on a simulation, for the entry points that need neither time nor checks.
+struct Bare {
+  Bare() : sim(tiny(), quiet), core(sim, Variant::fixed) { core.balloon_init(16, 8); }
+  Quiet quiet;
+  Sim sim;
+  BalloonCore core;
+};
+
+// Writes `text` through /proc/xen/balloon from the end of an exact-size heap block.
+long write_exact(Bare& bare, const std::string& text) {
+  const std::unique_ptr<char[]> block(new char[text.size()]);
+  if (!text.empty()) std::memcpy(block.get(), text.data(), text.size());
+  return bare.core.balloon_write(std::string_view(block.get(), text.size()));
+}
+
+}  // namespace
+
+RC_GTEST_PROP(Parsers, NumbersInAnyBaseWithAnySuffixParseToTheirPageCount, ()) {
+  const ProcText written = *gen_proc_text();
+  // RC_PRE and RC_ASSERT evaluate both sides of && and ||: decide first.
+  const bool accepted = written.text.size() >= 2 && written.text.size() <= kProcWriteBuffer;
+  RC_PRE(accepted);
+  Bare bare;
+  RC_ASSERT(write_exact(bare, written.text) == static_cast<long>(written.text.size()));
+  RC_ASSERT(bare.core.target_pages() == written.bytes >> kPageShift);
+}
+
+RC_GTEST_PROP(Parsers, RuntsAreBadMessagesAndLongWritesTooBig, ()) {
+  const std::size_t length =
+      *rc::gen::oneOf(rc::gen::inRange<std::size_t>(0, 2), rc::gen::inRange<std::size_t>(65, 4096));
+  const std::string text = *rc::gen::container<std::string>(length, rc::gen::arbitrary<char>());
+  Bare bare;
+  RC_ASSERT(write_exact(bare, text) == (length <= 1 ? -kEbadmsg : -kEfbig));
+  RC_ASSERT(bare.core.target_pages() == 8U);
+  RC_ASSERT(!bare.sim.work_pending());
+}
+
+RC_GTEST_PROP(Parsers, WritersWithoutTheCapabilityAreRefused, (const std::string& text)) {
+  Bare bare;
+  bare.sim.set_capable(false);
+  RC_ASSERT(write_exact(bare, text) == -kEperm);
+  RC_ASSERT(bare.core.target_pages() == 8U);
+}
+
+RC_GTEST_PROP(Parsers, ArbitraryBytesNeverCrashOrReadPastCount, (const std::string& text)) {
+  Bare bare;
+  const long rc = write_exact(bare, text);
+  if (text.size() <= 1) {
+    RC_ASSERT(rc == -kEbadmsg);
+  } else if (text.size() > kProcWriteBuffer) {
+    RC_ASSERT(rc == -kEfbig);
+  } else {
+    RC_ASSERT(rc == static_cast<long>(text.size()));
+    RC_ASSERT(bare.sim.work_pending());
+  }
+}
+
+RC_GTEST_PROP(Parsers, XenstoreKibTruncateToPages, ()) {
+  const XenstoreText written = *gen_xenstore_text();
+  Bare bare;
+  const std::unique_ptr<char[]> block(new char[written.text.size() + 1]);
+  std::memcpy(block.get(), written.text.c_str(), written.text.size() + 1);
+  bare.core.watch_target(std::string_view(block.get(), written.text.size()));
+  if (written.kib) {
+    RC_ASSERT(bare.core.target_pages() == *written.kib / 4);
+    RC_ASSERT(bare.sim.work_pending());
+  } else {
+    RC_ASSERT(bare.core.target_pages() == 8U);
+    RC_ASSERT(!bare.sim.work_pending());
+  }
+}
+
+RC_GTEST_PROP(Parsers, MemparseStopsWhereTheNumberStops, (const std::string& tail)) {
+  // A number, a suffix, then anything that does not begin with a digit of that base
+  // or a suffix letter: the tail changes nothing.
+  const ProcText written = *gen_proc_text();
+  const bool number =
+      written.text.size() >= 2 && written.text.size() <= 40 && written.text.back() != '\n';
+  RC_PRE(number);
+  const bool stops = !tail.empty() && std::string("0123456789abcdefABCDEFxXkKmMgG").find(tail[0]) ==
+                                          std::string::npos;
+  RC_PRE(stops);
+  std::size_t end = 0;
+  const std::uint64_t bytes = memparse(written.text + tail, end);
+  RC_ASSERT(bytes == written.bytes);
+  RC_ASSERT(end == written.text.size());
+}
+
+}  // namespace balloonbench::props

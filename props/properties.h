@@ -1,0 +1,30 @@
+// The properties of the suite, as functions of the variant, so that the CI tests run
+// them on `fixed` and the teeth tests run the same properties on `legacy`.
+#pragma once
+
+#include <functional>
+#include <optional>
+
+#include "balloon.h"
+#include "event.h"
+#include "invariants.h"
+
+namespace balloonbench::props {
+
+// Generated runs never break `id`.
+std::function<void()> run_property(Variant variant, InvariantId id,
+                                   Mutation mutation = Mutation::none);
+// Generated runs break no invariant at all.
+std::function<void()> catalogue_property(Variant variant, Mutation mutation = Mutation::none);
+// After any generated run, the heal and two seconds of virtual time bring the
+// reservation to the effective target.
+std::function<void()> liveness_property(Variant variant, Mutation mutation = Mutation::none);
+// The model-based stateful test (model.h).
+std::function<void()> model_property(Variant variant, Mutation mutation = Mutation::none);
+
+// The run or command sequence of the last case that failed in this thread, as a run;
+// RapidCheck's last failing case is its shrunk counterexample.
+const std::optional<Run>& last_counterexample();
+void record_counterexample(const Run& run);
+
+}  // namespace balloonbench::props

@@ -1,0 +1,65 @@
+#include <optional>
+
+#include "generators.h"
+#include "properties.h"
+#include "support.h"
+
+namespace balloonbench::props {
+namespace {
+
+thread_local std::optional<Run> g_last_counterexample;
+
+bool broke(const RunResult& result, InvariantId id) {
+  for (const Violation& violation : result.violations) {
+    if (violation.id == id) return true;
+  }
+  return false;
+}
+
+// One generated run on the core, classified; returns it and its result.
+std::pair<Run, RunResult> generated_run(Variant variant, Mutation mutation) {
+  const Config config = *gen_config();
+  Run run{config, *gen_events(config)};
+  RunResult result = balloonbench::run(run, WorldOptions{variant, mutation, nullptr});
+  classify(config, result.stats);
+  return {std::move(run), std::move(result)};
+}
+
+}  // namespace
+
+const std::optional<Run>& last_counterexample() { return g_last_counterexample; }
+void record_counterexample(const Run& run) { g_last_counterexample = run; }
+
+std::function<void()> run_property(Variant variant, InvariantId id, Mutation mutation) {
+  return [variant, id, mutation] {
+    const auto [run, result] = generated_run(variant, mutation);
+    if (broke(result, id)) {
+      record_counterexample(run);
+      RC_FAIL(failure_message(run, result, variant, mutation));
+    }
+  };
+}
+
+std::function<void()> catalogue_property(Variant variant, Mutation mutation) {
+  return [variant, mutation] {
+    const auto [run, result] = generated_run(variant, mutation);
+    if (result.outcome == Outcome::violation) {
+      record_counterexample(run);
+      RC_FAIL(failure_message(run, result, variant, mutation));
+    }
+  };
+}
+
+std::function<void()> liveness_property(Variant variant, Mutation mutation) {
+  return [variant, mutation] {
+    const auto [run, result] = generated_run(variant, mutation);
+    if (result.converge_judged) RC_TAG("converge judged");
+    if (broke(result, InvariantId::converge) || broke(result, InvariantId::rearm)) {
+      // A missing retry timer is the same liveness failure seen one step earlier.
+      record_counterexample(run);
+      RC_FAIL(failure_message(run, result, variant, mutation));
+    }
+  };
+}
+
+}  // namespace balloonbench::props
