@@ -86,8 +86,6 @@ class BalloonCore {
   std::uint64_t hard_limit() const { return hard_limit_; }
   std::uint64_t current_target() const;
   const BalloonList& balloon_list() const { return ballooned_pages_; }
-  Variant variant() const { return variant_; }
-  Mutation mutation() const { return mutation_; }
 
   // Route every balloon list operation to `journal` (nullptr to stop).
   void set_list_journal(std::vector<ListOp>* journal) { ballooned_pages_.set_journal(journal); }
@@ -116,6 +114,9 @@ class BalloonCore {
   BalloonList ballooned_pages_;
   std::vector<std::uint64_t> frame_list_;
   bool balloon_mutex_held_ = false;
+
+  // Lets the checker's own tests corrupt one fact at a time (core/tests only).
+  friend struct BalloonCoreTestPeer;
 };
 
 }  // namespace balloonbench

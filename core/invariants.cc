@@ -43,9 +43,9 @@ std::string to_text(const Violation& violation) {
   return std::string(invariant_name(violation.id)) + " " + where + ": " + violation.detail;
 }
 
-Checker::Checker(const Sim& sim, BalloonCore& core)
-    : sim_(sim), core_(core), in_list_(sim.config().max_pfn, 0) {
-  core_.set_list_journal(&journal_);
+Checker::Checker(const Sim& sim, BalloonCore& core, bool enabled)
+    : sim_(sim), core_(core), enabled_(enabled), in_list_(enabled ? sim.config().max_pfn : 0, 0) {
+  if (enabled_) core_.set_list_journal(&journal_);
 }
 
 Checker::~Checker() { core_.set_list_journal(nullptr); }
@@ -81,6 +81,7 @@ void Checker::drain_journal() {
 }
 
 bool Checker::hypercall_issued(MemoryOp op, const Reservation& reservation) {
+  if (!enabled_) return false;
   drain_journal();
   check_no_partial_return_settled();
   check_batch(op, reservation.nr_extents);
@@ -90,6 +91,7 @@ bool Checker::hypercall_issued(MemoryOp op, const Reservation& reservation) {
 }
 
 void Checker::hypercall_answered(MemoryOp op, const Reservation& reservation, long rc) {
+  if (!enabled_) return;
   drain_journal();
   check_max_pages();
   if (op != MemoryOp::populate_physmap) return;
@@ -100,6 +102,7 @@ void Checker::hypercall_answered(MemoryOp op, const Reservation& reservation, lo
 }
 
 void Checker::in_flight_fired(bool target_changed) {
+  if (!enabled_) return;
   // Only a new target can justify more hypercalls in one work run (it may even turn
   // the loop round); host memory coming or going cannot.
   if (!in_work_ || !target_changed) return;
@@ -108,6 +111,7 @@ void Checker::in_flight_fired(bool target_changed) {
 }
 
 void Checker::work_started() {
+  if (!enabled_) return;
   in_work_ = true;
   work_hypercalls_ = 0;
   work_budget_ = work_hypercall_budget();
@@ -115,6 +119,7 @@ void Checker::work_started() {
 }
 
 void Checker::work_finished() {
+  if (!enabled_) return;
   in_work_ = false;
   drain_journal();
   check_no_partial_return_settled();
@@ -128,6 +133,7 @@ void Checker::kernel_bug(const KernelBug& bug) {
 void Checker::livelock() { report(InvariantId::progress, livelock_reason_); }
 
 void Checker::step_finished() {
+  if (!enabled_) return;
   drain_journal();
   check_no_partial_return_settled();
   check_ledger_totals();
@@ -147,6 +153,7 @@ void Checker::step_finished() {
 }
 
 void Checker::step_abandoned() {
+  if (!enabled_) return;
   drain_journal();
   list_touched_.clear();
   pending_populate_.reset();
@@ -156,6 +163,7 @@ void Checker::step_abandoned() {
 // The totals, and every pfn balloon_init put on the list. The populated pfns are as
 // the simulation booted them; the full scan at the end of the run covers them too.
 void Checker::boot_check() {
+  if (!enabled_) return;
   drain_journal();
   check_ledger_totals();
   check_list_totals();
@@ -168,11 +176,12 @@ void Checker::boot_check() {
 }
 
 void Checker::full_scan() {
+  if (!enabled_) return;
   drain_journal();
   list_touched_.clear();
   check_ledger_totals();
+  check_list_walk();  // before the totals: it names the entry that is wrong
   check_list_totals();
-  check_list_walk();
   check_max_pages();
   check_frames_owned();
   for (pfn_t pfn = 0; pfn < sim_.config().max_pfn; ++pfn) {
@@ -405,6 +414,7 @@ bool Checker::check_progress(MemoryOp op) {
 
 // converge: after a heal, the reservation reaches the effective target in time.
 void Checker::check_converge() {
+  if (!enabled_) return;
   const std::uint64_t target = effective_target();
   if (core_.current_pages() != target) {
     report(InvariantId::converge,

@@ -53,7 +53,9 @@ std::string to_text(const Violation& violation);
 class Checker {
  public:
   // Attaches to the core's balloon list journal; the core must outlive the checker.
-  Checker(const Sim& sim, BalloonCore& core);
+  // A disabled checker checks nothing (benchmarks measure the bare step with it);
+  // a BUG is still reported, since the run cannot go on.
+  Checker(const Sim& sim, BalloonCore& core, bool enabled = true);
   ~Checker();
   Checker(const Checker&) = delete;
   Checker& operator=(const Checker&) = delete;
@@ -118,6 +120,7 @@ class Checker {
 
   const Sim& sim_;
   BalloonCore& core_;
+  const bool enabled_;
   std::vector<ListOp> journal_;
   std::vector<pfn_t> list_touched_;
 

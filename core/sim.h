@@ -203,6 +203,9 @@ class Sim final : public Env {
   std::vector<pfn_t> dirty_;
   std::vector<std::uint32_t> dirty_stamp_;
   std::uint32_t epoch_ = 1;
+
+  // Lets the checker's own tests corrupt one fact at a time (core/tests only).
+  friend struct SimTestPeer;
 };
 
 }  // namespace balloonbench

@@ -29,7 +29,7 @@ const char* outcome_name(Outcome outcome) {
 World::World(const Config& config, const WorldOptions& options)
     : sim_(config, *this),
       core_(sim_, options.variant, options.mutation),
-      checker_(sim_, core_),
+      checker_(sim_, core_, options.checks),
       trace_(options.trace) {
   if (trace_ != nullptr) {
     std::string text = "config: " + to_text(config) + " variant=" + variant_name(options.variant);
@@ -140,19 +140,12 @@ void World::apply(const Event& event) {
     case EventKind::xenstore_target:
       core_.watch_target(event.bytes);
       break;
-    case EventKind::proc_write: {
-      sim_.set_capable(event.value == 0);
-      const long rc = core_.balloon_write(event.bytes);
-      sim_.set_capable(true);
-      if (trace_ != nullptr) trace(TraceKind::note, "write returned " + std::to_string(rc));
+    case EventKind::proc_write:
+      proc_write(event.bytes, event.value == 0);
       break;
-    }
-    case EventKind::proc_read: {
-      std::string text = core_.balloon_read();
-      std::replace(text.begin(), text.end(), '\n', '|');
-      if (trace_ != nullptr) trace(TraceKind::note, "read: " + text);
+    case EventKind::proc_read:
+      proc_read();
       break;
-    }
     case EventKind::driver_allowance:
       core_.balloon_update_driver_allowance(static_cast<std::int64_t>(event.value));
       break;
@@ -233,6 +226,20 @@ void World::apply(const Event& event) {
       }
       break;
   }
+}
+
+// A write to /proc/xen/balloon by a writer with or without CAP_SYS_ADMIN.
+void World::proc_write(const std::string& bytes, bool capable) {
+  sim_.set_capable(capable);
+  const long rc = core_.balloon_write(bytes);
+  sim_.set_capable(true);
+  if (trace_ != nullptr) trace(TraceKind::note, "write returned " + std::to_string(rc));
+}
+
+void World::proc_read() {
+  std::string text = core_.balloon_read();
+  std::replace(text.begin(), text.end(), '\n', '|');
+  if (trace_ != nullptr) trace(TraceKind::note, "read: " + text);
 }
 
 // Let virtual time pass, firing the timer and running the work item as they come due.

@@ -22,6 +22,7 @@ struct WorldOptions {
   Variant variant = Variant::fixed;
   Mutation mutation = Mutation::none;
   Trace* trace = nullptr;  // record a trace when set
+  bool checks = true;      // false: no invariant checks (to measure the bare step)
 };
 
 // What a run went through, counted as it happens (cheap enough to keep always), so
@@ -89,6 +90,8 @@ class World final : private SimObserver {
 
  private:
   void apply(const Event& event);
+  void proc_write(const std::string& bytes, bool capable);
+  void proc_read();
   void advance(std::uint64_t ticks);
   void fire_timer();
   void run_work();

@@ -218,6 +218,36 @@ TEST(Codec, OutOfRangeInFlightActionsRenderAsTheyApply) {
   EXPECT_EQ(to_text(event), "in_flight host_free 5");
 }
 
+TEST(Codec, RefusesTooManyEventsAndSaysSoInTheReproduceLine) {
+  balloonbench::Run run;
+  run.events.assign(kDecodeMaxEvents + 1, events::run_work());
+  EXPECT_NE(encodable(run).find("more than 256 events"), std::string::npos);
+  EXPECT_NE(
+      reproduce_command(run, Variant::fixed, Mutation::none).find("outside the encoding's bounds"),
+      std::string::npos);
+}
+
+TEST(Codec, ValidateNamesWhatIsWrong) {
+  Config config = small_guest();
+  config.max_low_pfn = 0;
+  EXPECT_NE(validate(config).find("max_low_pfn"), std::string::npos);
+  config = small_guest();
+  config.max_pfn = std::uint64_t{1} << 31;
+  config.max_low_pfn = config.max_pfn;
+  EXPECT_NE(validate(config).find("2^30"), std::string::npos);
+  config = small_guest();
+  config.max_pfn = 0;
+  EXPECT_NE(validate(config), "");
+  config = small_guest();
+  config.nr_pages = 2000;
+  EXPECT_NE(validate(config), "");
+}
+
+TEST(Codec, BytesAreQuotedReadably) {
+  // Ten bytes: the last is the NUL terminator of the literal.
+  EXPECT_EQ(quote_bytes(std::string("a\tb\"c\\d\x01\n", 10)), "\"a\\tb\\\"c\\\\d\\x01\\n\\x00\"");
+}
+
 TEST(Codec, HexRoundTripsAndRejectsJunk) {
   const std::vector<std::uint8_t> bytes{0x00, 0x01, 0xab, 0xff};
   EXPECT_EQ(to_hex(bytes), "0001abff");

@@ -383,6 +383,23 @@ TEST(Work, RunsOnlyWhenTheBenchLetsIt) {
   EXPECT_EQ(world.core().current_pages(), 512U);
 }
 
+TEST(Work, TheTraceSaysWhyAWorkRunDidNotHappen) {
+  Trace trace;
+  World world(small_guest(), {Variant::fixed, Mutation::no_rearm, &trace});
+  world.step(run_work());
+  world.step(set_target(900));
+  world.step(delay_work(50));
+  world.step(run_work());
+  world.step(events::proc_write("4M"));
+  world.step(events::proc_read());
+  const std::string text = trace.to_text();
+  EXPECT_NE(text.find("mutation=no-rearm"), std::string::npos);
+  EXPECT_NE(text.find("no work pending"), std::string::npos);
+  EXPECT_NE(text.find("work delayed until t=50"), std::string::npos);
+  EXPECT_NE(text.find("write returned 2"), std::string::npos);
+  EXPECT_NE(text.find("read: Current allocation:"), std::string::npos);
+}
+
 TEST(Work, ALateTimerFiresLate) {
   World world(small_guest(), {});
   world.step(populate_limit(0));

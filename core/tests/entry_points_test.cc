@@ -153,6 +153,19 @@ TEST(ProcWrite, ParsesLikeMemparseAndReturnsTheByteCount) {
   EXPECT_EQ(bare.core.target_pages(), 0U);
 }
 
+TEST(ProcWrite, TheOverReadingMutationMattersOnlyPastCount) {
+  // Given a NUL-terminated buffer, reading to the NUL reads nothing more than
+  // `count` bytes, so the seeded over-read behaves as the fixed core. Only a buffer
+  // that ends exactly at `count` exposes it (the balloon_procfs fuzz target's job).
+  NullObserver observer;
+  Sim sim(small_guest(), observer);
+  BalloonCore core(sim, Variant::fixed, Mutation::proc_write_reads_past_count);
+  core.balloon_init(1024, 512);
+  const std::string text = "512M\n";
+  EXPECT_EQ(core.balloon_write(text), 5);
+  EXPECT_EQ(core.target_pages(), 131072U);
+}
+
 TEST(ProcWrite, TheSixtyFourthByteIsTheTerminator) {
   BareCore bare(small_guest());
   // 63 characters of octal 010 then 'K': the K is byte 64, overwritten by the NUL.

@@ -208,6 +208,36 @@ TEST(Checker, ViolationTextNamesTheIdAndTheEvent) {
             "converge in the epilogue: x");
 }
 
+TEST(Checker, VariantsMutationsAndOutcomesHaveNames) {
+  for (const Variant variant : {Variant::fixed, Variant::legacy}) {
+    EXPECT_EQ(parse_variant(variant_name(variant)), variant);
+  }
+  EXPECT_EQ(parse_variant("Fixed"), std::nullopt);
+  for (const Mutation mutation : all_mutations())
+    EXPECT_EQ(parse_mutation(mutation_name(mutation)), mutation);
+  EXPECT_EQ(parse_mutation("none"), Mutation::none);
+  EXPECT_EQ(parse_mutation("no_rearm"), std::nullopt);
+  EXPECT_STREQ(mutation_name(static_cast<Mutation>(200)), "?");
+  EXPECT_STREQ(outcome_name(Outcome::clean), "clean");
+  EXPECT_STREQ(outcome_name(Outcome::violation), "violation");
+  EXPECT_STREQ(outcome_name(Outcome::expected_crash), "expected-crash");
+  EXPECT_STREQ(outcome_name(static_cast<Outcome>(9)), "?");
+  EXPECT_STREQ(trace_kind_name(TraceKind::config), "config");
+  EXPECT_STREQ(trace_kind_name(TraceKind::epilogue), "epilogue");
+  EXPECT_EQ(to_text(Violation{InvariantId::list, Phase::boot, 0, "x"}), "list at boot: x");
+}
+
+TEST(Invariant_no_bug, ABugInTheEpilogueIsReported) {
+  // Nothing runs the work before the epilogue; there, max_pages cuts the populate
+  // short and the broken core BUGs.
+  Config config = small_guest();
+  config.max_pages = 700;
+  const RunResult broken =
+      run_events(config, {set_target(900)}, Variant::fixed, Mutation::bug_on_short_populate);
+  ASSERT_TRUE(has(broken, InvariantId::no_bug)) << describe(broken);
+  EXPECT_EQ(broken.violations.front().phase, Phase::epilogue);
+}
+
 TEST(Checker, IdsRoundTripThroughTheirNames) {
   for (unsigned i = 0; i < kInvariantCount; ++i) {
     const auto id = static_cast<InvariantId>(i);
