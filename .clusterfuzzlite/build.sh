@@ -1,0 +1,34 @@
+#!/bin/bash -eu
+# Builds balloonbench's fuzz targets the OSS-Fuzz way, for OSS-Fuzz and ClusterFuzzLite
+# alike. It takes the compilers and flags from $CC, $CXX, $CFLAGS and $CXXFLAGS
+# (balloonbench is C++ only: $CC and $CFLAGS are passed on but compile nothing), links
+# the targets with $LIB_FUZZING_ENGINE, reads the sources from $SRC/balloonbench, and
+# puts into $OUT each target, its .options and .dict, and <target>_seed_corpus.zip.
+# $WORK, when set, holds the build tree.
+
+for var in CC CXX CFLAGS CXXFLAGS LIB_FUZZING_ENGINE SRC OUT; do
+  if [[ -z ${!var+x} ]]; then
+    echo "build.sh: \$$var is not set; this script runs inside an OSS-Fuzz style build" >&2
+    exit 2
+  fi
+done
+src=$SRC/balloonbench
+build=${WORK:-$OUT/..}/balloonbench-build
+generator="Unix Makefiles"
+command -v ninja >/dev/null 2>&1 && generator=Ninja
+
+# CMake takes CFLAGS and CXXFLAGS from the environment on the first configure.
+cmake -S "$src" -B "$build" -G "$generator" \
+  -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" -DCMAKE_BUILD_TYPE=Release \
+  -DBALLOONBENCH_TESTS=OFF -DBALLOONBENCH_PROPS=OFF \
+  -DBALLOONBENCH_FUZZ_ENGINE="$LIB_FUZZING_ENGINE" --no-warn-unused-cli
+cmake --build "$build" --parallel --target balloon_events balloon_procfs
+
+for target in balloon_events balloon_procfs; do
+  cp "$build/fuzz/$target" "$OUT/$target"
+  cp "$src/fuzz/$target.options" "$src/fuzz/$target.dict" "$OUT/"
+  rm -f "$OUT/${target}_seed_corpus.zip"
+  zip -q -j "$OUT/${target}_seed_corpus.zip" "$src/corpus/$target"/*
+done
+# Every crash ever found is a good seed for the run target too.
+zip -q -j "$OUT/balloon_events_seed_corpus.zip" $(ls -d "$src"/corpus/regressions/* | grep -v '/README')
