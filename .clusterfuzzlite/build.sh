@@ -5,6 +5,7 @@
 # the targets with $LIB_FUZZING_ENGINE, reads the sources from $SRC/balloonbench, and
 # puts into $OUT each target, its .options and .dict, and <target>_seed_corpus.zip.
 # $WORK, when set, holds the build tree.
+set -euo pipefail
 
 for var in CC CXX CFLAGS CXXFLAGS LIB_FUZZING_ENGINE SRC OUT; do
   if [[ -z ${!var+x} ]]; then
@@ -31,4 +32,5 @@ for target in balloon_events balloon_procfs; do
   zip -q -j "$OUT/${target}_seed_corpus.zip" "$src/corpus/$target"/*
 done
 # Every crash ever found is a good seed for the run target too.
-zip -q -j "$OUT/balloon_events_seed_corpus.zip" $(ls -d "$src"/corpus/regressions/* | grep -v '/README')
+mapfile -t regressions < <(find "$src/corpus/regressions" -maxdepth 1 -type f ! -name 'README*' | sort)
+zip -q -j "$OUT/balloon_events_seed_corpus.zip" "${regressions[@]}"

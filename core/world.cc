@@ -371,6 +371,7 @@ void World::in_flight(InFlightAction action, std::uint64_t value) {
 
 void World::hypercall_answered(MemoryOp op, const Reservation& reservation, long rc) {
   checker_.hypercall_answered(op, reservation, rc);
+  if (reservation.nr_extents == kFrameListEntries) ++stats_.full_batches;
   if (op == MemoryOp::populate_physmap) {
     ++stats_.populates;
     if (rc < 0) {
@@ -405,6 +406,7 @@ void World::hypercall_answered(MemoryOp op, const Reservation& reservation, long
 
 void World::timer_armed(std::uint64_t expires) {
   ++stats_.timer_arms;
+  if (stats_.timer_fires > 0) ++stats_.timer_rearms;
   if (trace_ != nullptr) trace(TraceKind::timer_armed, "timer armed for t=" + n(expires));
 }
 

@@ -33,9 +33,11 @@ struct RunStats {
   std::uint64_t populates_zero = 0;      // answered 0 of n > 0
   std::uint64_t populates_negative = 0;  // answered an error
   std::uint64_t decreases = 0;
+  std::uint64_t full_batches = 0;  // hypercalls of all 512 frame_list entries
   std::uint64_t allocation_failures = 0;
   std::uint64_t work_runs = 0;
   std::uint64_t timer_arms = 0;
+  std::uint64_t timer_rearms = 0;  // arms after the timer had fired: a retry that failed again
   std::uint64_t timer_fires = 0;
   std::uint64_t in_flight_actions = 0;
   std::uint64_t hard_limit_latches = 0;  // legacy: the work ran into a latched limit

@@ -1,22 +1,43 @@
 #!/usr/bin/env bash
 # Teeth check for a fuzz target: fuzz from a seed corpus with a fixed libFuzzer seed
 # and a fixed execution budget, and check the outcome.
-#   teeth.sh FUZZER EXPECT RUNS SEEDS WORKDIR
+#   teeth.sh FUZZER EXPECT RUNS SEEDS WORKDIR [SEED_CHECK]
 # EXPECT is "clean" (no crash) or a text the crash report must contain. The variant
 # and mutation come from BALLOON_VARIANT and BALLOON_MUTANT, as for the target itself.
+# With SEED_CHECK (balloon-repro, or the target's replay executable), only the seeds
+# that pass on this core are used, so a crash has to be found by fuzzing; in any case a crash counts only if it comes after
+# libFuzzer's INITED line, that is, after the seeds have all run.
 set -u
-if [[ $# -ne 5 ]]; then
-  echo "usage: teeth.sh FUZZER EXPECT RUNS SEEDS WORKDIR" >&2
+if [[ $# -lt 5 || $# -gt 6 ]]; then
+  echo "usage: teeth.sh FUZZER EXPECT RUNS SEEDS WORKDIR [SEED_CHECK]" >&2
   exit 2
 fi
-fuzzer=$1 expect=$2 runs=$3 seeds=$4 work=$5
+fuzzer=$1 expect=$2 runs=$3 seeds=$4 work=$5 repro=${6:-}
 rm -rf "$work"
-mkdir -p "$work/corpus" "$work/artifacts"
+mkdir -p "$work/corpus" "$work/artifacts" "$work/seeds"
+# Whether a seed passes on this core: balloon-repro judges runs; any other command
+# (a replay executable) passes a seed when it runs it without crashing.
+seed_passes() {
+  if [[ $(basename "$repro") == balloon-repro ]]; then
+    local args=(--quiet --expect no-violation --variant "${BALLOON_VARIANT:-fixed}")
+    [[ -n ${BALLOON_MUTANT:-} ]] && args+=(--mutant "$BALLOON_MUTANT")
+    "$repro" "${args[@]}" "$1"
+  else
+    "$repro" "$1"
+  fi
+}
+if [[ -n $repro ]]; then
+  for seed in "$seeds"/*; do
+    seed_passes "$seed" >/dev/null 2>&1 && cp "$seed" "$work/seeds/"
+  done
+  seeds=$work/seeds
+  echo "starting from $(ls "$seeds" | wc -l) seeds that do not break this core"
+fi
 "$fuzzer" -seed=1 -runs="$runs" -artifact_prefix="$work/artifacts/" "$work/corpus" "$seeds" \
   >"$work/log" 2>&1
 status=$?
 artifacts=$(find "$work/artifacts" -type f | wc -l)
-executed=$(grep -oE '^#[0-9]+' "$work/log" | tail -n 1)
+executed=$(grep -aoE '^#[0-9]+' "$work/log" | tail -n 1)
 if [[ $expect == clean ]]; then
   if [[ $status -eq 0 && $artifacts -eq 0 ]]; then
     echo "no crash in $runs runs, as expected (last status ${executed:-?})"
@@ -24,11 +45,14 @@ if [[ $expect == clean ]]; then
   fi
   echo "expected no crash in $runs runs, but the fuzzer exited $status with $artifacts artifacts:" >&2
 else
-  if [[ $status -ne 0 && $artifacts -gt 0 ]] && grep -qF -- "$expect" "$work/log"; then
-    echo "crash found as expected at ${executed:-?}: $(grep -m1 -F -- "$expect" "$work/log")"
+  inited=$(grep -anE 'INITED' "$work/log" | head -n 1 | cut -d: -f1)
+  found=$(grep -anF -- "$expect" "$work/log" | head -n 1 | cut -d: -f1)
+  if [[ $status -ne 0 && $artifacts -gt 0 && -n $inited && -n $found && $found -gt $inited ]]; then
+    echo "crash found by fuzzing after ${executed:-?} executions: $(sed -n "${found}p" "$work/log")"
     exit 0
   fi
-  echo "expected a crash reporting '$expect' within $runs runs; exit $status, $artifacts artifacts:" >&2
+  echo "expected a crash reporting '$expect' after the seeds ran, within $runs runs;" \
+    "exit $status, $artifacts artifacts, INITED at line ${inited:-none}, report at line ${found:-none}:" >&2
 fi
 tail -n 30 "$work/log" >&2
 exit 1

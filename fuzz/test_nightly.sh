@@ -1,36 +1,56 @@
 #!/usr/bin/env bash
-# A short ci/nightly on legacy, against a copy of the corpus and an existing build:
-# every crash it meets is already in corpus/regressions (so it exits 0), it writes
-# both reports, and the merged copy keeps every file it had.
-#   test_nightly.sh SOURCE_DIR BUILD_DIR WORK_DIR
+# ci/nightly, briefly, against a copy of the corpus and an existing build.
+#   test_nightly.sh SOURCE_DIR BUILD_DIR WORK_DIR legacy|mutant
+# legacy: every crash it meets is already in corpus/regressions, so it exits 0; it
+#         writes both reports, and the merged copy keeps every file it had.
+# mutant: the fixed driver with a seeded bug (no-rearm) must fail the job (exit 1)
+#         with the crash reported as new, although legacy's regressions break the
+#         same invariant.
+# Either way the source tree gains no file.
 set -uo pipefail
-if [[ $# -ne 3 ]]; then
-  echo "usage: test_nightly.sh SOURCE_DIR BUILD_DIR WORK_DIR" >&2
+if [[ $# -ne 4 ]]; then
+  echo "usage: test_nightly.sh SOURCE_DIR BUILD_DIR WORK_DIR legacy|mutant" >&2
   exit 2
 fi
-root=$1 build=$2 work=$3
+root=$1 build=$2 work=$3 mode=$4
 rm -rf "$work"
 mkdir -p "$work"
 cp -a "$root/corpus" "$work/corpus"
 ls "$work/corpus/balloon_events" | sort >"$work/before"
+ls -A "$root" | sort >"$work/tree-before"
 
+case $mode in
+  legacy) args=(--variant legacy) expected=0 ;;
+  mutant) args=(--variant fixed --mutant no-rearm) expected=1 ;;
+  *) echo "test_nightly.sh: mode is legacy or mutant" >&2; exit 2 ;;
+esac
 "$root/ci/nightly" --build-dir "$build" --corpus "$work/corpus" --out "$work/out" --seconds 10 \
-  --jobs 2 --variant legacy --no-props --target balloon_events >"$work/log" 2>&1
+  --jobs 2 "${args[@]}" --no-props --target balloon_events >"$work/log" 2>&1
 status=$?
 
 failed=0
 fail() { echo "FAIL: $*" >&2; failed=1; }
-[[ $status -eq 0 ]] || fail "ci/nightly exited $status; legacy's crashes are all known regressions"
+[[ $status -eq $expected ]] || fail "ci/nightly exited $status, expected $expected"
 [[ -s $work/out/report.md ]] || fail "no report.md"
 [[ -s $work/out/report.json ]] || fail "no report.json"
-grep -q '"known":true' "$work/out/report.json" || fail "report.json lists no known crash; legacy should crash"
-grep -q '"known":false' "$work/out/report.json" && fail "report.json lists a new crash"
+if [[ $mode == legacy ]]; then
+  grep -q '"known":true' "$work/out/report.json" || fail "report.json lists no known crash; legacy should crash"
+  grep -q '"known":false' "$work/out/report.json" && fail "report.json lists a new crash"
+else
+  grep -q '"key":"invariant:rearm","file":[^}]*"known":false' "$work/out/report.json" ||
+    fail "report.json does not list the mutant's rearm crash as new"
+fi
+grep -q '"merge":"merged"' "$work/out/report.json" || fail "the new inputs were not merged into the corpus"
+grep -q 'could not run' "$work/out/report.md" && fail "the report says a target could not run"
 ls "$work/corpus/balloon_events" | sort >"$work/after"
 missing=$(comm -23 "$work/before" "$work/after")
 [[ -z $missing ]] || fail "the merge dropped corpus files: $missing"
 ls -a "$work/corpus" | grep -q '\.merge\.' && fail "a merge scratch directory was left behind"
+ls -A "$root" | sort >"$work/tree-after"
+added=$(comm -13 "$work/tree-before" "$work/tree-after")
+[[ -z $added ]] || fail "the source tree gained: $added"
 if ((failed)); then
   tail -n 30 "$work/log" >&2
   exit 1
 fi
-echo "nightly on legacy: only known crashes, reports written, corpus $(wc -l <"$work/before") -> $(wc -l <"$work/after") files"
+echo "nightly ($mode): exit $status as expected, reports written, corpus $(wc -l <"$work/before") -> $(wc -l <"$work/after") files"

@@ -24,7 +24,7 @@ void showValue(const Config& config, std::ostream& os);
 
 namespace props {
 
-// A guest: mostly small (fast runs), sometimes above 512 pfns (several batches),
+// A guest: mostly small (fast runs), sometimes above 512 pfns (full batches),
 // sometimes with highmem or auto-translated. contract_breaks is off: properties
 // judge the driver under legal behaviour.
 rc::Gen<Config> gen_config();

@@ -130,14 +130,17 @@ struct FreeEmpty : EventCommand {
       : EventCommand(events::free_empty(*rc::gen::inRange<std::uint64_t>(0, 256))) {}
   void checkPreconditions(const Model& model) const override { RC_PRE(!model.lent.empty()); }
   void assert_preconditions(const Model& model, const Sut& sut) const override {
-    RC_ASSERT(sut.world.lent_vectors() == model.lent.size());
+    if (sut.world.lent_vectors() != model.lent.size()) {
+      fail(sut, "the World and the model lent different vectors");
+    }
   }
 };
 struct RunWork : EventCommand {
   explicit RunWork(const Model&) : EventCommand(events::run_work()) {}
   void checkPreconditions(const Model& model) const override { RC_PRE(model.work_runnable()); }
   void assert_preconditions(const Model&, const Sut& sut) const override {
-    RC_ASSERT(sut.world.sim().work_runnable());
+    if (!sut.world.sim().work_runnable())
+      fail(sut, "the model has runnable work and the World has not");
   }
 };
 struct Tick : EventCommand {

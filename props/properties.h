@@ -26,5 +26,7 @@ std::function<void()> model_property(Variant variant, Mutation mutation = Mutati
 // RapidCheck's last failing case is its shrunk counterexample.
 const std::optional<Run>& last_counterexample();
 void record_counterexample(const Run& run);
+// Clears it, so that a check that finds nothing does not report an older one.
+void forget_counterexample();
 
 }  // namespace balloonbench::props

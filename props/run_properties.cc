@@ -29,6 +29,7 @@ std::pair<Run, RunResult> generated_run(Variant variant, Mutation mutation) {
 
 const std::optional<Run>& last_counterexample() { return g_last_counterexample; }
 void record_counterexample(const Run& run) { g_last_counterexample = run; }
+void forget_counterexample() { g_last_counterexample.reset(); }
 
 std::function<void()> run_property(Variant variant, InvariantId id, Mutation mutation) {
   return [variant, id, mutation] {

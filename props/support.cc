@@ -6,6 +6,7 @@
 
 #include "codec.h"
 #include "invariants.h"
+#include "properties.h"
 
 // RapidCheck's process-wide listener, which its own checks report to and which prints
 // the RC_PARAMS="reproduce=..." line for failed properties at exit. The library
@@ -71,6 +72,7 @@ Result check_with(const std::string& id, const std::function<void()>& property, 
   params.seed = seed_for(id, seed);
   params.maxSuccess = cases;
   SilentListener silent;
+  forget_counterexample();
   return rc::detail::checkProperty(rc::detail::toProperty(property), metadata, params, silent);
 }
 
@@ -116,11 +118,11 @@ void classify(const Config& config, const RunStats& stats) {
   if (stats.populates_zero > 0) RC_TAG("zero populate");
   if (stats.populates_negative > 0) RC_TAG("negative populate");
   if (stats.allocation_failures > 0) RC_TAG("allocation failure");
-  if (stats.timer_arms > 0) RC_TAG("timer re-armed");
+  if (stats.timer_rearms > 0) RC_TAG("timer re-armed");
   if (stats.in_flight_actions > 0) RC_TAG("interleaving");
   if (config.max_low_pfn < config.max_pfn) RC_TAG("highmem");
   if (config.auto_translated) RC_TAG("auto-translated");
-  if (config.max_pfn > kFrameListEntries) RC_TAG("several batches");
+  if (stats.full_batches > 0) RC_TAG("full batch");
   if (stats.hard_limit_latches > 0) RC_TAG("hard limit latched");
 }
 
@@ -128,7 +130,7 @@ const std::vector<std::string>& run_situations() {
   static const std::vector<std::string> situations{
       "partial populate", "zero populate", "negative populate", "allocation failure",
       "timer re-armed",   "interleaving",  "highmem",           "auto-translated",
-      "several batches"};
+      "full batch"};
   return situations;
 }
 

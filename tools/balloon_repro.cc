@@ -249,11 +249,7 @@ int replay(const Options& options, const Input& input) {
   if (options.save) {
     std::string error;
     const std::vector<std::uint8_t> canonical = encode(run);
-    if (fs::exists(*options.save)) {
-      std::fprintf(stderr, "balloon-repro: %s exists; not overwriting it\n", options.save->c_str());
-      return kExitUnusable;
-    }
-    if (!write_atomically(*options.save, std::string(canonical.begin(), canonical.end()), error)) {
+    if (!write_new_file(*options.save, std::string(canonical.begin(), canonical.end()), error)) {
       std::fprintf(stderr, "balloon-repro: %s: %s\n", options.save->c_str(), error.c_str());
       return kExitUnusable;
     }

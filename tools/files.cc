@@ -1,7 +1,9 @@
 #include "files.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <system_error>
 
@@ -30,24 +32,34 @@ bool read_bounded(const fs::path& path, std::size_t limit, std::vector<std::uint
   return true;
 }
 
-bool write_atomically(const fs::path& path, const std::string& bytes, std::string& error) {
-  const fs::path temporary =
-      path.parent_path() / ("." + path.filename().string() + ".tmp" + std::to_string(getpid()));
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) {
-      error = "cannot create " + temporary.string();
-      return false;
-    }
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) {
-      error = "cannot write " + temporary.string();
-      std::error_code ignored;
-      fs::remove(temporary, ignored);
-      return false;
-    }
+namespace {
+
+fs::path temporary_for(const fs::path& path) {
+  return path.parent_path() / ("." + path.filename().string() + ".tmp" + std::to_string(getpid()));
+}
+
+bool write_temporary(const fs::path& temporary, const std::string& bytes, std::string& error) {
+  std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+  if (!out) {
+    error = "cannot create " + temporary.string();
+    return false;
   }
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.flush();
+  if (!out) {
+    error = "cannot write " + temporary.string();
+    std::error_code ignored;
+    fs::remove(temporary, ignored);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool write_atomically(const fs::path& path, const std::string& bytes, std::string& error) {
+  const fs::path temporary = temporary_for(path);
+  if (!write_temporary(temporary, bytes, error)) return false;
   std::error_code code;
   fs::rename(temporary, path, code);
   if (code) {
@@ -56,6 +68,21 @@ bool write_atomically(const fs::path& path, const std::string& bytes, std::strin
     return false;
   }
   return true;
+}
+
+bool write_new_file(const fs::path& path, const std::string& bytes, std::string& error) {
+  const fs::path temporary = temporary_for(path);
+  if (!write_temporary(temporary, bytes, error)) return false;
+  // link() fails if the name exists, so an existing file is never replaced.
+  const bool linked = ::link(temporary.c_str(), path.c_str()) == 0;
+  const int link_error = errno;
+  std::error_code ignored;
+  fs::remove(temporary, ignored);
+  if (!linked) {
+    error = link_error == EEXIST ? std::string("exists; not overwriting it")
+                                 : std::string("cannot create: ") + std::strerror(link_error);
+  }
+  return linked;
 }
 
 std::vector<fs::path> input_files(const fs::path& directory) {

@@ -19,6 +19,11 @@ bool read_bounded(const std::filesystem::path& path, std::size_t limit,
 bool write_atomically(const std::filesystem::path& path, const std::string& bytes,
                       std::string& error);
 
+// Like write_atomically, but never replaces an existing file: the file appears whole
+// or not at all, and `error` says so when `path` already exists.
+bool write_new_file(const std::filesystem::path& path, const std::string& bytes,
+                    std::string& error);
+
 // The regular files of a directory, by name, leaving out dotfiles and README files.
 std::vector<std::filesystem::path> input_files(const std::filesystem::path& directory);
 

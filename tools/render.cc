@@ -248,7 +248,7 @@ std::string timeline_svg(const std::string& title, const Trace& trace, const Run
   }
   // Hypercalls that fell short: orange for partial, red for none or an error.
   for (const TraceEntry& entry : trace.entries()) {
-    if (entry.kind != TraceKind::hypercall || entry.op != MemoryOp::populate_physmap) continue;
+    if (entry.kind != TraceKind::hypercall) continue;
     if (entry.answer >= 0 && static_cast<std::uint64_t>(entry.answer) >= entry.asked) continue;
     const char* colour = entry.answer > 0 ? "#ff7f0e" : "#b00";
     svg += "<path d=\"M" + fmt(plot.x(entry.jiffies)) + "," + fmt(plot.bottom - 1) +
@@ -277,9 +277,9 @@ std::string timeline_svg(const std::string& title, const Trace& trace, const Run
   }
   svg += "<path d=\"M" + fmt(plot.left + 420) +
          ",371 l-5,-9 l10,0 z\" fill=\"#ff7f0e\"/><text x=\"" + fmt(plot.left + 432) +
-         "\" y=\"372\">partial populate</text>\n";
+         "\" y=\"372\">hypercall answered short</text>\n";
   svg += "<path d=\"M" + fmt(plot.left + 420) + ",385 l-5,-9 l10,0 z\" fill=\"#b00\"/><text x=\"" +
-         fmt(plot.left + 432) + "\" y=\"386\">populate answered 0 or an error</text>\n";
+         fmt(plot.left + 432) + "\" y=\"386\">hypercall answered 0 or an error</text>\n";
   return svg + "</svg>\n";
 }
 
