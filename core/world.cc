@@ -262,6 +262,7 @@ void World::advance(std::uint64_t ticks) {
 void World::fire_timer() {
   sim_.timer_fired();
   ++stats_.timer_fires;
+  retry_due_ = true;
   if (trace_ != nullptr) trace(TraceKind::timer_fired, "timer fires at t=" + n(sim_.jiffies()));
   core_.balloon_alarm();
 }
@@ -271,7 +272,9 @@ void World::run_work() {
   ++stats_.work_runs;
   if (trace_ != nullptr) trace(TraceKind::work_run, "work runs at t=" + n(sim_.jiffies()));
   checker_.work_started();
+  retry_running_ = std::exchange(retry_due_, false);
   core_.balloon_process();
+  retry_running_ = false;
   checker_.work_finished();
   if (core_.hard_limit() != kNoHardLimit) ++stats_.hard_limit_latches;
   if (trace_ == nullptr) return;
@@ -406,7 +409,7 @@ void World::hypercall_answered(MemoryOp op, const Reservation& reservation, long
 
 void World::timer_armed(std::uint64_t expires) {
   ++stats_.timer_arms;
-  if (stats_.timer_fires > 0) ++stats_.timer_rearms;
+  if (retry_running_) ++stats_.timer_rearms;
   if (trace_ != nullptr) trace(TraceKind::timer_armed, "timer armed for t=" + n(expires));
 }
 

@@ -37,7 +37,8 @@ struct RunStats {
   std::uint64_t allocation_failures = 0;
   std::uint64_t work_runs = 0;
   std::uint64_t timer_arms = 0;
-  std::uint64_t timer_rearms = 0;  // arms after the timer had fired: a retry that failed again
+  std::uint64_t timer_rearms =
+      0;  // arms by a work run the timer started: a retry that failed again
   std::uint64_t timer_fires = 0;
   std::uint64_t in_flight_actions = 0;
   std::uint64_t hard_limit_latches = 0;  // legacy: the work ran into a latched limit
@@ -122,6 +123,8 @@ class World final : private SimObserver {
   Outcome outcome_ = Outcome::clean;
   std::string expected_crash_;
   RunStats stats_;
+  bool retry_due_ = false;      // the timer fired; the next work run is its retry
+  bool retry_running_ = false;  // that retry is running now
 };
 
 struct RunResult {

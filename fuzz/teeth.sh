@@ -28,10 +28,29 @@ seed_passes() {
 }
 if [[ -n $repro ]]; then
   for seed in "$seeds"/*; do
-    seed_passes "$seed" >/dev/null 2>&1 && cp "$seed" "$work/seeds/"
+    [[ $(basename "$seed") == README* ]] && continue
+    seed_passes "$seed" >"$work/seed-check.log" 2>&1
+    case $? in
+      0) cp "$seed" "$work/seeds/" ;;
+      1) ;;  # breaks this core: left out
+      *)
+        # balloon-repro's 2 is an unusable input or command line, not a verdict; a
+        # replay executable exits 1 on a crash only through the harness's abort.
+        if [[ $(basename "$repro") == balloon-repro ]]; then
+          echo "FAIL: the seed check could not judge $seed:" >&2
+          cat "$work/seed-check.log" >&2
+          exit 1
+        fi
+        ;;
+    esac
   done
   seeds=$work/seeds
-  echo "starting from $(ls "$seeds" | wc -l) seeds that do not break this core"
+  kept=$(find "$seeds" -type f | wc -l)
+  if ((kept == 0)); then
+    echo "FAIL: no seed passes on this core, so the fuzzer would start from nothing" >&2
+    exit 1
+  fi
+  echo "starting from $kept seeds that do not break this core"
 fi
 "$fuzzer" -seed=1 -runs="$runs" -artifact_prefix="$work/artifacts/" "$work/corpus" "$seeds" \
   >"$work/log" 2>&1

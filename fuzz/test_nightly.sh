@@ -17,7 +17,8 @@ rm -rf "$work"
 mkdir -p "$work"
 cp -a "$root/corpus" "$work/corpus"
 ls "$work/corpus/balloon_events" | sort >"$work/before"
-ls -A "$root" | sort >"$work/tree-before"
+touch "$work/stamp"
+sleep 1  # so that anything written afterwards is strictly newer
 
 case $mode in
   legacy) args=(--variant legacy) expected=0 ;;
@@ -46,9 +47,16 @@ ls "$work/corpus/balloon_events" | sort >"$work/after"
 missing=$(comm -23 "$work/before" "$work/after")
 [[ -z $missing ]] || fail "the merge dropped corpus files: $missing"
 ls -a "$work/corpus" | grep -q '\.merge\.' && fail "a merge scratch directory was left behind"
-ls -A "$root" | sort >"$work/tree-after"
-added=$(comm -13 "$work/tree-before" "$work/tree-after")
-[[ -z $added ]] || fail "the source tree gained: $added"
+# Anything written under the source tree (outside build/ and .git/) since the start.
+added=$(find "$root" \( -path "$root/build" -o -path "$root/.git" \) -prune -o -newer "$work/stamp" -print |
+  grep -vxF "$root" || true)
+[[ -z $added ]] || fail "the source tree gained or changed: $added"
+# While one nightly holds the corpus, a second one is refused at once (exit 2).
+flock -n "$work/corpus" "$root/ci/nightly" --build-dir "$build" --corpus "$work/corpus" \
+  --out "$work/out-second" --seconds 10 --no-props --target balloon_events >"$work/second.log" 2>&1
+second=$?
+[[ $second -eq 2 ]] || fail "a nightly on a locked corpus exited $second, expected 2"
+grep -q "another nightly is using" "$work/second.log" || fail "the refusal does not say why: $(tail -n 3 "$work/second.log")"
 if ((failed)); then
   tail -n 30 "$work/log" >&2
   exit 1

@@ -344,6 +344,37 @@ TEST(Work, RearmsOneSecondAheadForeverWithoutBackOff) {
   EXPECT_TRUE(world.violations().empty()) << describe(world.violations());
 }
 
+TEST(Work, StatsCountOnlyTheArmsOfARetryThatFailedAgain) {
+  // Two rounds without the timer: the first arms it, the second (a new target, not a
+  // retry) arms it again. Neither is a re-arm. Other guests hold the host's memory.
+  World world(with_host(small_guest(), 0, 1024), {});
+  world.step(set_target(900));
+  world.step(run_work());
+  world.step(set_target(800));
+  world.step(run_work());
+  EXPECT_EQ(world.stats().timer_arms, 2U);
+  EXPECT_EQ(world.stats().timer_rearms, 0U);
+  // The timer fires, the retry fails again and arms it: one re-arm each time.
+  world.step(tick(kHz));
+  EXPECT_EQ(world.stats().timer_fires, 1U);
+  EXPECT_EQ(world.stats().timer_rearms, 1U);
+  world.step(tick(kHz));
+  EXPECT_EQ(world.stats().timer_rearms, 2U);
+  // A new target's round that fails arms the timer too, but it is no retry.
+  world.step(set_target(850));
+  world.step(run_work());
+  EXPECT_EQ(world.stats().timer_arms, 5U);
+  EXPECT_EQ(world.stats().timer_rearms, 2U);
+  world.step(set_target(800));
+  world.step(run_work());
+  // With the host relieved, the next retry reaches the target and arms nothing.
+  world.step(events::host_free(1024));
+  world.step(tick(kHz));
+  EXPECT_EQ(world.stats().timer_fires, 3U);
+  EXPECT_EQ(world.stats().timer_rearms, 2U);
+  EXPECT_EQ(world.core().current_pages(), 800U);
+}
+
 TEST(Work, ReachingTheTargetLeavesNoTimer) {
   World world(small_guest(), {});
   world.step(set_target(900));
