@@ -17,31 +17,13 @@
 #include <memory>
 #include <string_view>
 
+#include "bare.h"
 #include "harness.h"
 #include "sim.h"
 
 namespace {
 
 using namespace balloonbench;
-
-// Nothing in these paths reaches Xen; a tiny guest keeps each input cheap.
-Config tiny_guest() {
-  Config config;
-  config.max_pfn = 16;
-  config.nr_pages = 8;
-  config.max_low_pfn = 16;
-  config.max_pages = 16;
-  return config;
-}
-
-class Quiet final : public SimObserver {
- public:
-  void hypercall_issued(MemoryOp, const Reservation&) override {}
-  void in_flight(InFlightAction, std::uint64_t) override {}
-  void hypercall_answered(MemoryOp, const Reservation&, long) override {}
-  void timer_armed(std::uint64_t) override {}
-  void work_scheduled() override {}
-};
 
 [[noreturn]] void contract_broken(const char* what, long rc, std::size_t count) {
   std::fprintf(stderr, "\n==balloonbench== /proc write contract broken: %s (rc=%ld, count=%zu)\n",
@@ -65,10 +47,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (count > 0) std::memcpy(written.get(), data + 1, count);
   const std::string_view text(written.get(), count);
 
-  Quiet quiet;
-  Sim sim(tiny_guest(), quiet);
-  BalloonCore core(sim, fuzz::variant(), fuzz::mutation());
-  core.balloon_init(16, 8);
+  // Nothing in these paths reaches Xen; a tiny guest keeps each input cheap.
+  BareCore bare(tiny_guest(), fuzz::variant(), fuzz::mutation());
+  BalloonCore& core = bare.core;
+  Sim& sim = bare.sim;
   sim.set_capable(capable);
   const std::uint64_t before = core.target_pages();
 

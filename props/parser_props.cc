@@ -12,6 +12,7 @@
 #include <string>
 
 #include "balloon.h"
+#include "bare.h"
 #include "generators.h"
 #include "parse.h"
 #include "sim.h"
@@ -19,34 +20,8 @@
 namespace balloonbench::props {
 namespace {
 
-class Quiet final : public SimObserver {
- public:
-  void hypercall_issued(MemoryOp, const Reservation&) override {}
-  void in_flight(InFlightAction, std::uint64_t) override {}
-  void hypercall_answered(MemoryOp, const Reservation&, long) override {}
-  void timer_armed(std::uint64_t) override {}
-  void work_scheduled() override {}
-};
-
-Config tiny() {
-  Config config;
-  config.max_pfn = 16;
-  config.nr_pages = 8;
-  config.max_low_pfn = 16;
-  config.max_pages = 16;
-  return config;
-}
-
-// A core on a simulation, for the entry points that need neither time nor checks.
-struct Bare {
-  Bare() : sim(tiny(), quiet), core(sim, Variant::fixed) { core.balloon_init(16, 8); }
-  Quiet quiet;
-  Sim sim;
-  BalloonCore core;
-};
-
 // Writes `text` through /proc/xen/balloon from the end of an exact-size heap block.
-long write_exact(Bare& bare, const std::string& text) {
+long write_exact(BareCore& bare, const std::string& text) {
   const std::unique_ptr<char[]> block(new char[text.size()]);
   if (!text.empty()) std::memcpy(block.get(), text.data(), text.size());
   return bare.core.balloon_write(std::string_view(block.get(), text.size()));
@@ -59,7 +34,7 @@ RC_GTEST_PROP(Parsers, NumbersInAnyBaseWithAnySuffixParseToTheirPageCount, ()) {
   // RC_PRE and RC_ASSERT evaluate both sides of && and ||: decide first.
   const bool accepted = written.text.size() >= 2 && written.text.size() <= kProcWriteBuffer;
   RC_PRE(accepted);
-  Bare bare;
+  BareCore bare;
   RC_ASSERT(write_exact(bare, written.text) == static_cast<long>(written.text.size()));
   RC_ASSERT(bare.core.target_pages() == written.bytes >> kPageShift);
 }
@@ -68,21 +43,21 @@ RC_GTEST_PROP(Parsers, RuntsAreBadMessagesAndLongWritesTooBig, ()) {
   const std::size_t length =
       *rc::gen::oneOf(rc::gen::inRange<std::size_t>(0, 2), rc::gen::inRange<std::size_t>(65, 4096));
   const std::string text = *rc::gen::container<std::string>(length, rc::gen::arbitrary<char>());
-  Bare bare;
+  BareCore bare;
   RC_ASSERT(write_exact(bare, text) == (length <= 1 ? -kEbadmsg : -kEfbig));
   RC_ASSERT(bare.core.target_pages() == 8U);
   RC_ASSERT(!bare.sim.work_pending());
 }
 
 RC_GTEST_PROP(Parsers, WritersWithoutTheCapabilityAreRefused, (const std::string& text)) {
-  Bare bare;
+  BareCore bare;
   bare.sim.set_capable(false);
   RC_ASSERT(write_exact(bare, text) == -kEperm);
   RC_ASSERT(bare.core.target_pages() == 8U);
 }
 
 RC_GTEST_PROP(Parsers, ArbitraryBytesNeverCrashOrReadPastCount, (const std::string& text)) {
-  Bare bare;
+  BareCore bare;
   const long rc = write_exact(bare, text);
   if (text.size() <= 1) {
     RC_ASSERT(rc == -kEbadmsg);
@@ -96,7 +71,7 @@ RC_GTEST_PROP(Parsers, ArbitraryBytesNeverCrashOrReadPastCount, (const std::stri
 
 RC_GTEST_PROP(Parsers, XenstoreKibTruncateToPages, ()) {
   const XenstoreText written = *gen_xenstore_text();
-  Bare bare;
+  BareCore bare;
   const std::unique_ptr<char[]> block(new char[written.text.size() + 1]);
   std::memcpy(block.get(), written.text.c_str(), written.text.size() + 1);
   bare.core.watch_target(std::string_view(block.get(), written.text.size()));

@@ -59,7 +59,7 @@ struct Rig {
     checker.full_scan();
     return checker.violations();
   }
-  NullObserver observer;
+  NullSimObserver observer;
   Sim sim;
   BalloonCore core;
   Checker checker;
@@ -180,20 +180,20 @@ TEST(CheckerBranches, TheDirtyEpochWrapsAround) {
 
 // The simulated kernel's own faults: each is a BUG.
 TEST(SimFaults, UpdateVaMappingRefusesAFrameTheDomainDoesNotOwn) {
-  NullObserver observer;
+  NullSimObserver observer;
   Sim sim(with_host(small_guest(), 10), observer);
   EXPECT_EQ(sim.update_va_mapping(5, kMfnBase - 1), -22);
   EXPECT_EQ(sim.update_va_mapping(900, sim.pfn_to_mfn(5)), 0);
 }
 
 TEST(SimFaults, FreeingAFreePageIsABug) {
-  NullObserver observer;
+  NullSimObserver observer;
   Sim sim(small_guest(), observer);
   EXPECT_THROW(sim.free_page(5), KernelBug);
 }
 
 TEST(SimFaults, ScrubbingAnUnmappedLowmemPageIsABug) {
-  NullObserver observer;
+  NullSimObserver observer;
   Sim sim(small_guest(), observer);
   ASSERT_EQ(sim.update_va_mapping(5, kInvalidP2mEntry), 0);
   EXPECT_THROW(sim.scrub_page(5), KernelBug);
@@ -203,7 +203,7 @@ TEST(SimFaults, ScrubbingAnUnmappedLowmemPageIsABug) {
 TEST(SimFaults, AutoTranslatedGuestsMayNotRemapThePhysmap) {
   Config config = small_guest();
   config.auto_translated = true;
-  NullObserver observer;
+  NullSimObserver observer;
   Sim sim(config, observer);
   EXPECT_THROW(sim.set_phys_to_machine(5, 6), KernelBug);
   EXPECT_NO_THROW(sim.set_phys_to_machine(5, kInvalidP2mEntry));

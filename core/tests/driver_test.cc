@@ -63,7 +63,7 @@ TEST(Boot, CurrentPagesIsAtMostMaxPfn) {
   config.nr_pages = 10;
   config.max_low_pfn = 10;
   config.max_pages = 10;
-  NullObserver observer;
+  NullSimObserver observer;
   Sim sim(config, observer);
   BalloonCore core(sim, Variant::fixed);
   core.balloon_init(/*max_pfn=*/10, /*nr_pages=*/20);

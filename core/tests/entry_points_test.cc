@@ -157,7 +157,7 @@ TEST(ProcWrite, TheOverReadingMutationMattersOnlyPastCount) {
   // Given a NUL-terminated buffer, reading to the NUL reads nothing more than
   // `count` bytes, so the seeded over-read behaves as the fixed core. Only a buffer
   // that ends exactly at `count` exposes it (the balloon_procfs fuzz target's job).
-  NullObserver observer;
+  NullSimObserver observer;
   Sim sim(small_guest(), observer);
   BalloonCore core(sim, Variant::fixed, Mutation::proc_write_reads_past_count);
   core.balloon_init(1024, 512);

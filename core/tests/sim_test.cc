@@ -58,7 +58,7 @@ TEST(Sim, OtherGuestsTakeAndFreeHostMemory) {
 }
 
 TEST(Sim, DecreaseStopsAtTheFirstFrameTheDomainDoesNotOwn) {
-  NullObserver observer;
+  NullSimObserver observer;
   Sim sim(small_guest(), observer);
   std::vector<std::uint64_t> frames{sim.pfn_to_mfn(0), kMfnBase - 1, sim.pfn_to_mfn(1)};
   Reservation reservation{frames.data(), frames.size(), 0};
@@ -71,7 +71,7 @@ TEST(Sim, DecreaseStopsAtTheFirstFrameTheDomainDoesNotOwn) {
 }
 
 TEST(Sim, PopulateAnswersAPrefixAndWritesTheFramesBack) {
-  NullObserver observer;
+  NullSimObserver observer;
   Sim sim(with_host(small_guest(), 3), observer);
   std::vector<std::uint64_t> extents{1000, 1001, 1002, 1003, 1004};
   Reservation reservation{extents.data(), extents.size(), 0};
@@ -87,7 +87,7 @@ TEST(Sim, PopulateAnswersAPrefixAndWritesTheFramesBack) {
 TEST(Sim, AutoTranslatedPopulateKeepsGpfnsAndStopsAtAPopulatedOne) {
   Config config = small_guest();
   config.auto_translated = true;
-  NullObserver observer;
+  NullSimObserver observer;
   Sim sim(config, observer);
   std::vector<std::uint64_t> extents{1000, 1001, 5, 1002};
   Reservation reservation{extents.data(), extents.size(), 0};
@@ -98,7 +98,7 @@ TEST(Sim, AutoTranslatedPopulateKeepsGpfnsAndStopsAtAPopulatedOne) {
 }
 
 TEST(Sim, NegativeAnswerChangesNothing) {
-  NullObserver observer;
+  NullSimObserver observer;
   Sim sim(small_guest(), observer);
   sim.arm_populate_error(38);
   std::vector<std::uint64_t> extents{1000, 1001};
@@ -109,7 +109,7 @@ TEST(Sim, NegativeAnswerChangesNothing) {
 }
 
 TEST(Sim, ErrorAnswersAreAlwaysANegativeErrno) {
-  NullObserver observer;
+  NullSimObserver observer;
   Sim sim(small_guest(), observer);
   std::vector<std::uint64_t> extents{1000};
   for (const std::uint64_t error : {std::uint64_t{0}, std::uint64_t{1} << 63, ~std::uint64_t{0}}) {
@@ -151,7 +151,7 @@ TEST(Sim, AnInFlightHostTakeShortensThePopulate) {
 }
 
 TEST(Sim, FrameNumbersAreScatteredAndDeterministic) {
-  NullObserver observer;
+  NullSimObserver observer;
   Sim first(small_guest(), observer);
   Sim second(small_guest(), observer);
   bool any_offset_differs = false;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "balloon.h"
+#include "bare.h"
 #include "event.h"
 #include "invariants.h"
 #include "sim.h"
@@ -90,27 +91,5 @@ inline std::size_t count_entries(const Trace& trace, TraceKind kind) {
   for (const TraceEntry& entry : trace.entries()) count += entry.kind == kind ? 1 : 0;
   return count;
 }
-
-// An observer for tests that drive a Sim without a World.
-class NullObserver final : public SimObserver {
- public:
-  void hypercall_issued(MemoryOp, const Reservation&) override {}
-  void in_flight(InFlightAction, std::uint64_t) override {}
-  void hypercall_answered(MemoryOp, const Reservation&, long) override {}
-  void timer_armed(std::uint64_t) override {}
-  void work_scheduled() override {}
-};
-
-// A core on a simulation with no world around it, for the entry points that need
-// neither time nor checks.
-struct BareCore {
-  explicit BareCore(const Config& config, Variant variant = Variant::fixed)
-      : sim(config, observer), core(sim, variant) {
-    core.balloon_init(config.max_pfn, config.nr_pages);
-  }
-  NullObserver observer;
-  Sim sim;
-  BalloonCore core;
-};
 
 }  // namespace balloonbench::testing
