@@ -49,11 +49,7 @@ void World::step(const Event& event) {
   phase_ = Phase::event;
   checker_.begin_step(Phase::event, index);
   if (trace_ != nullptr) {
-    TraceEntry entry;
-    entry.kind = TraceKind::event;
-    entry.phase = phase_;
-    entry.event_index = index;
-    entry.jiffies = sim_.jiffies();
+    TraceEntry entry = entry_now(TraceKind::event);
     entry.text = to_text(event);
     trace_->add(std::move(entry));
   }
@@ -278,11 +274,7 @@ void World::run_work() {
   checker_.work_finished();
   if (core_.hard_limit() != kNoHardLimit) ++stats_.hard_limit_latches;
   if (trace_ == nullptr) return;
-  TraceEntry entry;
-  entry.kind = TraceKind::work_done;
-  entry.phase = phase_;
-  entry.event_index = phase_ == Phase::event ? next_index_ - 1 : next_index_;
-  entry.jiffies = sim_.jiffies();
+  TraceEntry entry = entry_now(TraceKind::work_done);
   entry.text = "work returns: current=" + n(core_.current_pages()) +
                " current_target()=" + n(core_.current_target());
   entry.state = snapshot();
@@ -318,24 +310,26 @@ StateSnapshot World::snapshot() const {
   return state;
 }
 
-void World::trace(TraceKind kind, std::string text) {
-  if (trace_ == nullptr) return;
+TraceEntry World::entry_now(TraceKind kind) const {
   TraceEntry entry;
   entry.kind = kind;
   entry.phase = phase_;
+  // During an event, next_index_ has already moved past it.
   entry.event_index = phase_ == Phase::event ? next_index_ - 1 : next_index_;
   entry.jiffies = sim_.jiffies();
+  return entry;
+}
+
+void World::trace(TraceKind kind, std::string text) {
+  if (trace_ == nullptr) return;
+  TraceEntry entry = entry_now(kind);
   entry.text = std::move(text);
   trace_->add(std::move(entry));
 }
 
 void World::trace_state() {
   if (trace_ == nullptr) return;
-  TraceEntry entry;
-  entry.kind = TraceKind::state;
-  entry.phase = phase_;
-  entry.event_index = phase_ == Phase::event ? next_index_ - 1 : next_index_;
-  entry.jiffies = sim_.jiffies();
+  TraceEntry entry = entry_now(TraceKind::state);
   entry.state = snapshot();
   trace_->add(std::move(entry));
 }
@@ -388,11 +382,7 @@ void World::hypercall_answered(MemoryOp op, const Reservation& reservation, long
     ++stats_.decreases;
   }
   if (trace_ == nullptr) return;
-  TraceEntry entry;
-  entry.kind = TraceKind::hypercall;
-  entry.phase = phase_;
-  entry.event_index = phase_ == Phase::event ? next_index_ - 1 : next_index_;
-  entry.jiffies = sim_.jiffies();
+  TraceEntry entry = entry_now(TraceKind::hypercall);
   entry.op = op;
   entry.asked = reservation.nr_extents;
   entry.answer = rc;

@@ -100,6 +100,8 @@ class World final : private SimObserver {
   void run_work();
   void heal();
   void end_step(bool record_state = true);
+  // A trace entry of `kind`, stamped with the phase, event index and time now.
+  TraceEntry entry_now(TraceKind kind) const;
   void trace(TraceKind kind, std::string text);
   void trace_state();
 
