@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "codec.h"
-#include "world.h"
+#include "run/codec.h"
+#include "run/world.h"
 
 namespace balloonbench {
 namespace {

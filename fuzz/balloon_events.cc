@@ -8,8 +8,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "codec.h"
-#include "harness.h"
+#include "fuzz/harness.h"
+#include "run/codec.h"
 
 extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
   balloonbench::fuzz::init_from_env();

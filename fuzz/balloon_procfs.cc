@@ -17,18 +17,24 @@
 #include <memory>
 #include <string_view>
 
-#include "bare.h"
-#include "harness.h"
-#include "sim.h"
+#include "fuzz/harness.h"
+#include "run/bare.h"
+#include "sim/sim.h"
 
 namespace {
 
 using namespace balloonbench;
 
-[[noreturn]] void contract_broken(const char* what, long rc, std::size_t count) {
-  std::fprintf(stderr, "\n==balloonbench== /proc write contract broken: %s (rc=%ld, count=%zu)\n",
-               what, rc, count);
-  std::abort();
+// The contract's clauses are the failure's detail, and so its key: the text says which
+// clause broke, not the values, so that every input breaking one clause groups together.
+[[noreturn]] void contract_broken(const char* clause, long rc, std::size_t count) {
+  Failure failure;
+  failure.kind = FailureKind::proc_write_contract;
+  failure.detail = clause;
+  failure.variant = fuzz::variant();
+  failure.mutation = fuzz::mutation();
+  std::fprintf(stderr, "the write returned %ld for %zu bytes\n", rc, count);
+  fuzz::report_and_abort(failure);
 }
 
 }  // namespace

@@ -1,11 +1,8 @@
-#include "harness.h"
+#include "fuzz/harness.h"
 
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-
-#include "codec.h"
-#include "invariants.h"
 
 // AddressSanitizer's defaults for the fuzz targets; ASAN_OPTIONS still overrides them.
 // A run allocates and frees some hundred kilobytes; the default 256 MB quarantine
@@ -46,16 +43,15 @@ void init_from_env() {
 Variant variant() { return g_variant; }
 Mutation mutation() { return g_mutation; }
 
-void report_and_abort(const Run& run, const RunResult& result) {
-  const Violation& first = result.violations.front();
-  std::fprintf(stderr, "\n==balloonbench== violation of %s (variant %s%s%s)\n==balloonbench== %s\n",
-               invariant_name(first.id), variant_name(g_variant),
-               g_mutation != Mutation::none ? ", mutation " : "",
-               g_mutation != Mutation::none ? mutation_name(g_mutation) : "",
-               to_text(first).c_str());
-  std::fprintf(stderr, "reproduce: %s\n", reproduce_command(run, g_variant, g_mutation).c_str());
+void report_and_abort(const Failure& failure) {
+  std::fprintf(stderr, "\n==balloonbench== %s%s\n", to_text(failure).c_str(),
+               failure_line(failure).c_str());
   std::fflush(stderr);
   std::abort();
+}
+
+void report_and_abort(const Run& run, const RunResult& result) {
+  report_and_abort(invariant_failure(run, result.violations.front(), g_variant, g_mutation));
 }
 
 }  // namespace balloonbench::fuzz

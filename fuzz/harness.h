@@ -3,9 +3,10 @@
 // the crash report that ends a run with a violation.
 #pragma once
 
-#include "balloon.h"
-#include "event.h"
-#include "world.h"
+#include "driver/xen-2.6.18/balloon.h"
+#include "run/event.h"
+#include "run/failure.h"
+#include "run/world.h"
 
 namespace balloonbench::fuzz {
 
@@ -15,8 +16,11 @@ void init_from_env();
 Variant variant();
 Mutation mutation();
 
-// Prints the first violation, its invariant id and a reproduce line to stderr, then
-// aborts so that the fuzzer keeps the input.
+// Prints the failure for people (the violation, the driver, a reproduce line) and then
+// the one machine-readable BALLOONBENCH-FAILURE line to stderr, and aborts so that the
+// fuzzer keeps the input.
+[[noreturn]] void report_and_abort(const Failure& failure);
+// The same for the first violation of a run.
 [[noreturn]] void report_and_abort(const Run& run, const RunResult& result);
 
 }  // namespace balloonbench::fuzz

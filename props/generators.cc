@@ -1,8 +1,10 @@
-#include "generators.h"
+#include "props/generators.h"
+
+#include "driver/env.h"
 
 #include <algorithm>
 
-#include "codec.h"
+#include "run/codec.h"
 
 namespace balloonbench {
 

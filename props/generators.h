@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "event.h"
+#include "run/event.h"
 
 namespace balloonbench {
 

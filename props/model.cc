@@ -1,4 +1,4 @@
-#include "model.h"
+#include "props/model.h"
 
 #include <algorithm>
 

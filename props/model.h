@@ -11,7 +11,7 @@
 #include <optional>
 #include <vector>
 
-#include "event.h"
+#include "run/event.h"
 
 namespace balloonbench::props {
 

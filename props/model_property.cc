@@ -10,11 +10,11 @@
 
 #include <sstream>
 
-#include "codec.h"
-#include "generators.h"
-#include "model.h"
-#include "properties.h"
-#include "support.h"
+#include "props/generators.h"
+#include "props/model.h"
+#include "props/properties.h"
+#include "props/support.h"
+#include "run/codec.h"
 
 namespace balloonbench::props {
 namespace {

@@ -11,11 +11,11 @@
 #include <memory>
 #include <string>
 
-#include "balloon.h"
-#include "bare.h"
-#include "generators.h"
-#include "parse.h"
-#include "sim.h"
+#include "driver/parse.h"
+#include "driver/xen-2.6.18/balloon.h"
+#include "props/generators.h"
+#include "run/bare.h"
+#include "sim/sim.h"
 
 namespace balloonbench::props {
 namespace {

@@ -5,9 +5,9 @@
 #include <functional>
 #include <optional>
 
-#include "balloon.h"
-#include "event.h"
-#include "invariants.h"
+#include "driver/xen-2.6.18/balloon.h"
+#include "run/event.h"
+#include "run/invariants.h"
 
 namespace balloonbench::props {
 

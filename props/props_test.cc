@@ -5,9 +5,9 @@
 
 #include <gtest/gtest.h>
 
-#include "generators.h"
-#include "properties.h"
-#include "support.h"
+#include "props/generators.h"
+#include "props/properties.h"
+#include "props/support.h"
 
 namespace balloonbench::props {
 namespace {

@@ -1,8 +1,8 @@
 #include <optional>
 
-#include "generators.h"
-#include "properties.h"
-#include "support.h"
+#include "props/generators.h"
+#include "props/properties.h"
+#include "props/support.h"
 
 namespace balloonbench::props {
 namespace {

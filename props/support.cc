@@ -1,12 +1,12 @@
-#include "support.h"
+#include "props/support.h"
 
 #include <algorithm>
 #include <iostream>
 #include <sstream>
 
-#include "codec.h"
-#include "invariants.h"
-#include "properties.h"
+#include "props/properties.h"
+#include "run/codec.h"
+#include "run/invariants.h"
 
 // RapidCheck's process-wide listener, which its own checks report to and which prints
 // the RC_PARAMS="reproduce=..." line for failed properties at exit. The library

@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "balloon.h"
-#include "event.h"
-#include "world.h"
+#include "driver/xen-2.6.18/balloon.h"
+#include "run/event.h"
+#include "run/world.h"
 
 namespace balloonbench::props {
 

@@ -8,8 +8,8 @@
 #include <chrono>
 #include <cstdio>
 
-#include "properties.h"
-#include "support.h"
+#include "props/properties.h"
+#include "props/support.h"
 
 namespace balloonbench::props {
 namespace {

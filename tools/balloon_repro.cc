@@ -8,10 +8,10 @@
 #include <string_view>
 #include <vector>
 
-#include "codec.h"
-#include "files.h"
-#include "render.h"
-#include "world.h"
+#include "run/codec.h"
+#include "run/world.h"
+#include "tools/files.h"
+#include "tools/render.h"
 
 namespace {
 

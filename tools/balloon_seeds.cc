@@ -12,8 +12,8 @@
 #include <utility>
 #include <vector>
 
-#include "codec.h"
-#include "files.h"
+#include "run/codec.h"
+#include "tools/files.h"
 
 namespace {
 

@@ -1,78 +1,61 @@
-#include "render.h"
+#include "tools/render.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace balloonbench {
 namespace {
 
 std::string n(std::uint64_t value) { return std::to_string(value); }
 
-std::string phase_name(Phase phase) {
-  switch (phase) {
-    case Phase::boot:
-      return "boot";
-    case Phase::event:
-      return "event";
-    case Phase::epilogue:
-      return "epilogue";
-  }
-  return "?";
+using nlohmann::json;
+
+json state_json(const StateSnapshot& s) {
+  return json{{"jiffies", s.jiffies},
+              {"current_pages", s.current_pages},
+              {"target_pages", s.target_pages},
+              {"effective_target", s.effective_target},
+              {"balloon_low", s.balloon_low},
+              {"balloon_high", s.balloon_high},
+              {"driver_pages", static_cast<std::int64_t>(s.driver_pages)},
+              {"hard_limit", s.hard_limit == kNoHardLimit ? json(nullptr) : json(s.hard_limit)},
+              {"tot_pages", s.tot_pages},
+              {"max_pages", s.max_pages},
+              {"host_free", s.host_free},
+              {"timer_pending", s.timer_pending},
+              {"timer_expires", s.timer_expires},
+              {"work_pending", s.work_pending}};
 }
 
-std::string state_json(const StateSnapshot& s) {
-  return "{\"jiffies\":" + n(s.jiffies) + ",\"current_pages\":" + n(s.current_pages) +
-         ",\"target_pages\":" + n(s.target_pages) +
-         ",\"effective_target\":" + n(s.effective_target) + ",\"balloon_low\":" + n(s.balloon_low) +
-         ",\"balloon_high\":" + n(s.balloon_high) +
-         ",\"driver_pages\":" + std::to_string(static_cast<std::int64_t>(s.driver_pages)) +
-         ",\"hard_limit\":" +
-         (s.hard_limit == kNoHardLimit ? std::string("null") : n(s.hard_limit)) +
-         ",\"tot_pages\":" + n(s.tot_pages) + ",\"max_pages\":" + n(s.max_pages) +
-         ",\"host_free\":" + n(s.host_free) +
-         ",\"timer_pending\":" + (s.timer_pending ? "true" : "false") +
-         ",\"timer_expires\":" + n(s.timer_expires) +
-         ",\"work_pending\":" + (s.work_pending ? "true" : "false") + "}";
-}
-
-std::string entry_json(const TraceEntry& entry) {
-  std::string out = "{\"kind\":\"" + std::string(trace_kind_name(entry.kind)) + "\",\"phase\":\"" +
-                    phase_name(entry.phase) + "\",\"event\":" + n(entry.event_index) +
-                    ",\"jiffies\":" + n(entry.jiffies);
+json entry_json(const TraceEntry& entry) {
+  json out{{"kind", trace_kind_name(entry.kind)},
+           {"phase", phase_name(entry.phase)},
+           {"event", entry.event_index},
+           {"jiffies", entry.jiffies}};
   if (entry.kind == TraceKind::hypercall) {
-    out += ",\"op\":\"" + std::string(memory_op_name(entry.op)) + "\",\"asked\":" + n(entry.asked) +
-           ",\"answer\":" + std::to_string(entry.answer);
+    out["op"] = memory_op_name(entry.op);
+    out["asked"] = entry.asked;
+    out["answer"] = entry.answer;
   }
   if (entry.kind == TraceKind::state || entry.kind == TraceKind::work_done) {
-    out += ",\"state\":" + state_json(entry.state);
+    out["state"] = state_json(entry.state);
   }
-  if (entry.kind == TraceKind::violation) {
-    out += ",\"invariant\":\"" + std::string(invariant_name(entry.violation)) + "\"";
-  }
-  if (!entry.text.empty()) out += ",\"text\":" + json_string(entry.text);
-  return out + "}";
+  if (entry.kind == TraceKind::violation) out["invariant"] = invariant_name(entry.violation);
+  if (!entry.text.empty()) out["text"] = entry.text;
+  return out;
+}
+
+json config_json(const Config& c) {
+  return json{{"max_pfn", c.max_pfn},         {"nr_pages", c.nr_pages},
+              {"max_low_pfn", c.max_low_pfn}, {"auto_translated", c.auto_translated},
+              {"max_pages", c.max_pages},     {"host_free", c.host_free},
+              {"host_other", c.host_other},   {"contract_breaks", c.contract_breaks}};
 }
 
 }  // namespace
-
-std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (byte < 0x20 || byte >= 0x7f) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\u%04x", byte);
-      out += escaped;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
 
 std::string verdict_text(const RunResult& result) {
   switch (result.outcome) {
@@ -88,38 +71,33 @@ std::string verdict_text(const RunResult& result) {
 
 std::string run_json(const std::string& input, const Run& run, const WorldOptions& options,
                      const RunResult& result, const Trace& trace, const std::string& reproduce) {
-  const Config& c = run.config;
-  std::string out =
-      "{\"input\":" + json_string(input) + ",\"variant\":\"" + variant_name(options.variant) +
-      "\",\"mutant\":" +
-      (options.mutation == Mutation::none ? std::string("null")
-                                          : json_string(mutation_name(options.mutation)));
-  out += ",\"config\":{\"max_pfn\":" + n(c.max_pfn) + ",\"nr_pages\":" + n(c.nr_pages) +
-         ",\"max_low_pfn\":" + n(c.max_low_pfn) +
-         ",\"auto_translated\":" + (c.auto_translated ? "true" : "false") +
-         ",\"max_pages\":" + n(c.max_pages) + ",\"host_free\":" + n(c.host_free) +
-         ",\"host_other\":" + n(c.host_other) +
-         ",\"contract_breaks\":" + (c.contract_breaks ? "true" : "false") + "}";
-  out += ",\"events\":" + n(run.events.size());
-  out += ",\"verdict\":{\"outcome\":\"" + std::string(outcome_name(result.outcome)) + "\"";
-  out += ",\"violations\":[";
-  for (std::size_t i = 0; i < result.violations.size(); ++i) {
-    const Violation& v = result.violations[i];
-    if (i > 0) out += ",";
-    out += "{\"id\":\"" + std::string(invariant_name(v.id)) + "\",\"phase\":\"" +
-           phase_name(v.phase) + "\",\"event\":" + n(v.event_index) +
-           ",\"detail\":" + json_string(v.detail) + "}";
+  json violations = json::array();
+  for (const Violation& violation : result.violations) violations.push_back(to_json(violation));
+  json verdict{{"outcome", outcome_name(result.outcome)},
+               {"violations", std::move(violations)},
+               {"expected_crash",
+                result.expected_crash.empty() ? json(nullptr) : json(result.expected_crash)},
+               {"converge_judged", result.converge_judged},
+               {"reproduce", reproduce}};
+  if (result.outcome == Outcome::violation) {
+    Failure failure =
+        invariant_failure(run, result.violations.front(), options.variant, options.mutation);
+    failure.reproduce = reproduce;
+    verdict["failure"] = to_json(failure);
   }
-  out += "],\"expected_crash\":" +
-         (result.expected_crash.empty() ? std::string("null") : json_string(result.expected_crash));
-  out += ",\"converge_judged\":" + std::string(result.converge_judged ? "true" : "false");
-  out += ",\"reproduce\":" + json_string(reproduce) + "}";
-  out += ",\"trace\":[";
-  for (std::size_t i = 0; i < trace.entries().size(); ++i) {
-    if (i > 0) out += ",";
-    out += entry_json(trace.entries()[i]);
-  }
-  return out + "]}";
+  json entries = json::array();
+  for (const TraceEntry& entry : trace.entries()) entries.push_back(entry_json(entry));
+  const json out{
+      {"input", input},
+      {"variant", variant_name(options.variant)},
+      {"mutant",
+       options.mutation == Mutation::none ? json(nullptr) : json(mutation_name(options.mutation))},
+      {"config", config_json(run.config)},
+      {"events", run.events.size()},
+      {"verdict", std::move(verdict)},
+      {"trace", std::move(entries)}};
+  // Names and texts may hold any byte; replace what is not UTF-8 rather than fail.
+  return out.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 namespace {

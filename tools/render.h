@@ -6,13 +6,11 @@
 #include <string>
 #include <string_view>
 
-#include "event.h"
-#include "trace.h"
-#include "world.h"
+#include "run/event.h"
+#include "run/trace.h"
+#include "run/world.h"
 
 namespace balloonbench {
-
-std::string json_string(std::string_view text);
 
 // "clean", "violation: <first violation>", or "expected crash: <why>".
 std::string verdict_text(const RunResult& result);

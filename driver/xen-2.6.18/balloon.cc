@@ -1,0 +1,382 @@
+#include "driver/xen-2.6.18/balloon.h"
+
+#include <algorithm>
+#include <array>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+
+#include "driver/parse.h"
+
+// BUG_ON stays on in every build: a tripped condition goes to Env::bug, which the
+// simulation reports as the `no-bug` invariant.
+#define BALLOON_BUG_ON(condition)                            \
+  do {                                                       \
+    if (condition) env_.bug(__FILE__, __LINE__, #condition); \
+  } while (0)
+
+namespace balloonbench {
+namespace {
+
+struct MutationName {
+  Mutation mutation;
+  const char* name;
+};
+
+constexpr std::array<MutationName, 11> kMutationNames{{
+    {Mutation::none, "none"},
+    {Mutation::forget_current_pages, "forget-current-pages"},
+    {Mutation::keep_p2m_on_decrease, "keep-p2m-on-decrease"},
+    {Mutation::highmem_at_head, "highmem-at-head"},
+    {Mutation::overshoot_target, "overshoot-target"},
+    {Mutation::no_batch_clamp, "no-batch-clamp"},
+    {Mutation::ignore_need_sleep, "ignore-need-sleep"},
+    {Mutation::no_rearm, "no-rearm"},
+    {Mutation::alarm_forgets_work, "alarm-forgets-work"},
+    {Mutation::bug_on_short_populate, "bug-on-short-populate"},
+    {Mutation::proc_write_reads_past_count, "proc-write-reads-past-count"},
+}};
+
+std::uint64_t pages_to_kb(std::uint64_t pages) { return pages << (kPageShift - 10); }
+
+// Holds balloon_mutex for the work function's whole run. The work item never runs
+// concurrently with itself; finding the mutex held means the bench re-entered it.
+class MutexGuard {
+ public:
+  explicit MutexGuard(bool& held) : held_(held) { held_ = true; }
+  ~MutexGuard() { held_ = false; }
+  MutexGuard(const MutexGuard&) = delete;
+  MutexGuard& operator=(const MutexGuard&) = delete;
+
+ private:
+  bool& held_;
+};
+
+}  // namespace
+
+const char* variant_name(Variant variant) {
+  return variant == Variant::legacy ? "legacy" : "fixed";
+}
+
+std::optional<Variant> parse_variant(std::string_view name) {
+  if (name == "fixed") return Variant::fixed;
+  if (name == "legacy") return Variant::legacy;
+  return std::nullopt;
+}
+
+const char* mutation_name(Mutation mutation) {
+  for (const auto& entry : kMutationNames) {
+    if (entry.mutation == mutation) return entry.name;
+  }
+  return "?";
+}
+
+std::optional<Mutation> parse_mutation(std::string_view name) {
+  for (const auto& entry : kMutationNames) {
+    if (name == entry.name) return entry.mutation;
+  }
+  return std::nullopt;
+}
+
+const std::vector<Mutation>& all_mutations() {
+  static const std::vector<Mutation> mutations = [] {
+    std::vector<Mutation> out;
+    for (const auto& entry : kMutationNames) {
+      if (entry.mutation != Mutation::none) out.push_back(entry.mutation);
+    }
+    return out;
+  }();
+  return mutations;
+}
+
+BalloonCore::BalloonCore(Env& env, Variant variant, Mutation mutation)
+    : env_(env), variant_(variant), mutation_(mutation), frame_list_(kFrameListEntries) {}
+
+void BalloonCore::balloon_init(pfn_t max_pfn, pfn_t nr_pages) {
+  current_pages_ = std::min(nr_pages, max_pfn);
+  totalram_pages_ = current_pages_;
+  target_pages_ = current_pages_;
+  balloon_low_ = 0;
+  balloon_high_ = 0;
+  driver_pages_ = 0;
+  hard_limit_ = kNoHardLimit;
+  // Initialise the balloon with the pfns Xen did not populate.
+  for (pfn_t pfn = nr_pages; pfn < max_pfn; ++pfn) balloon_append(pfn);
+}
+
+// Lowmem is repopulated first, so highmem pages go to the tail of the list.
+void BalloonCore::balloon_append(pfn_t pfn) {
+  if (env_.page_high_mem(pfn)) {
+    if (mutation_ == Mutation::highmem_at_head) {
+      ballooned_pages_.add_head(pfn);
+    } else {
+      ballooned_pages_.add_tail(pfn);
+    }
+    ++balloon_high_;
+  } else {
+    ballooned_pages_.add_head(pfn);
+    ++balloon_low_;
+  }
+}
+
+std::optional<pfn_t> BalloonCore::balloon_retrieve() {
+  pfn_t pfn = 0;
+  if (!ballooned_pages_.take_head(pfn)) return std::nullopt;
+  if (env_.page_high_mem(pfn)) {
+    --balloon_high_;
+  } else {
+    --balloon_low_;
+  }
+  return pfn;
+}
+
+std::uint64_t BalloonCore::current_target() const {
+  std::uint64_t target = target_pages_;
+  if (variant_ == Variant::legacy) target = std::min(target, hard_limit_);
+  if (mutation_ == Mutation::overshoot_target) target += 1;
+  return std::min(target, current_pages_ + balloon_low_ + balloon_high_);
+}
+
+std::uint64_t BalloonCore::clamp_to_frame_list(std::uint64_t nr_pages) {
+  if (mutation_ == Mutation::no_batch_clamp) {
+    if (frame_list_.size() < nr_pages) frame_list_.resize(nr_pages);
+    return nr_pages;
+  }
+  return std::min<std::uint64_t>(nr_pages, kFrameListEntries);
+}
+
+long BalloonCore::increase_reservation(std::uint64_t nr_pages) {
+  nr_pages = clamp_to_frame_list(nr_pages);
+
+  // Walk the first nr_pages ballooned pages without taking them off the list.
+  for (std::uint64_t i = 0; i < nr_pages; ++i) {
+    BALLOON_BUG_ON(i >= ballooned_pages_.size());
+    frame_list_[i] = ballooned_pages_.at(i);
+  }
+
+  Reservation reservation{frame_list_.data(), nr_pages, 0};
+  const long rc = env_.memory_op(MemoryOp::populate_physmap, reservation);
+  // SPEC §1.4 reads the legacy comparison `rc < nr_pages` as signed, so a negative
+  // answer takes the hard-limit branch too.
+  if (variant_ == Variant::legacy && rc < static_cast<long>(nr_pages)) {
+    legacy_hit_hard_limit(reservation, rc);
+    return 0;
+  }
+  if (rc < 0) return rc;
+  if (mutation_ == Mutation::bug_on_short_populate) {
+    BALLOON_BUG_ON(rc != static_cast<long>(nr_pages));
+  }
+
+  const bool pv = !env_.auto_translated();
+  for (std::uint64_t i = 0; i < static_cast<std::uint64_t>(rc); ++i) {
+    const std::optional<pfn_t> page = balloon_retrieve();
+    BALLOON_BUG_ON(!page.has_value());
+    const pfn_t pfn = *page;
+    BALLOON_BUG_ON(pv && env_.phys_to_machine_mapping_valid(pfn));
+    env_.set_phys_to_machine(pfn, frame_list_[i]);
+    // Link back into the page tables if not highmem.
+    if (pv && !env_.page_high_mem(pfn)) {
+      BALLOON_BUG_ON(env_.update_va_mapping(pfn, frame_list_[i]) != 0);
+    }
+    // Relinquish the page back to the allocator.
+    env_.free_page(pfn);
+  }
+
+  if (mutation_ != Mutation::forget_current_pages) current_pages_ += static_cast<std::uint64_t>(rc);
+  totalram_pages_ = current_pages_;
+  if (variant_ == Variant::legacy) return 0;
+  return rc != static_cast<long>(nr_pages) ? 1 : 0;
+}
+
+// The code the patch removed: hand a partial answer straight back to Xen and latch
+// the reservation reached as the hard limit, which only a new target clears.
+void BalloonCore::legacy_hit_hard_limit(Reservation& reservation, long rc) {
+  if (rc > 0) {
+    reservation.nr_extents = static_cast<std::uint64_t>(rc);
+    const long ret = env_.memory_op(MemoryOp::decrease_reservation, reservation);
+    BALLOON_BUG_ON(ret != rc);
+  }
+  if (rc >= 0) hard_limit_ = current_pages_ + static_cast<std::uint64_t>(rc) - driver_pages_;
+}
+
+long BalloonCore::decrease_reservation(std::uint64_t nr_pages) {
+  nr_pages = clamp_to_frame_list(nr_pages);
+  long need_sleep = 0;
+  const bool pv = !env_.auto_translated();
+
+  for (std::uint64_t i = 0; i < nr_pages; ++i) {
+    const std::optional<pfn_t> page = env_.alloc_page(Gfp::balloon);
+    if (!page.has_value()) {
+      nr_pages = i;
+      need_sleep = 1;
+      break;
+    }
+    const pfn_t pfn = *page;
+    frame_list_[i] = env_.pfn_to_mfn(pfn);
+    env_.scrub_page(pfn);
+    if (pv && !env_.page_high_mem(pfn)) {
+      BALLOON_BUG_ON(env_.update_va_mapping(pfn, kInvalidP2mEntry) != 0);
+    }
+  }
+
+  // No more mappings: invalidate P2M and add to balloon.
+  for (std::uint64_t i = 0; i < nr_pages; ++i) {
+    const pfn_t pfn = env_.mfn_to_pfn(frame_list_[i]);
+    if (mutation_ != Mutation::keep_p2m_on_decrease) {
+      env_.set_phys_to_machine(pfn, kInvalidP2mEntry);
+    }
+    balloon_append(pfn);
+  }
+
+  Reservation reservation{frame_list_.data(), nr_pages, 0};
+  const long ret = env_.memory_op(MemoryOp::decrease_reservation, reservation);
+  BALLOON_BUG_ON(ret != static_cast<long>(nr_pages));
+
+  current_pages_ -= nr_pages;
+  totalram_pages_ = current_pages_;
+  return need_sleep;
+}
+
+void BalloonCore::balloon_process() {
+  BALLOON_BUG_ON(balloon_mutex_held_);
+  MutexGuard guard(balloon_mutex_held_);
+
+  long credit = 0;
+  bool need_sleep = false;
+  do {
+    credit = static_cast<long>(current_target() - current_pages_);
+    if (credit > 0) need_sleep = increase_reservation(static_cast<std::uint64_t>(credit)) != 0;
+    if (credit < 0) need_sleep = decrease_reservation(static_cast<std::uint64_t>(-credit)) != 0;
+    if (mutation_ == Mutation::ignore_need_sleep) need_sleep = false;
+  } while (credit != 0 && !need_sleep);
+
+  // Schedule more work if there is some still to be done.
+  if (current_target() != current_pages_ && mutation_ != Mutation::no_rearm) {
+    env_.mod_timer(env_.jiffies() + kHz);
+  }
+}
+
+// The timer's only job is to schedule the work function.
+void BalloonCore::balloon_alarm() {
+  if (mutation_ != Mutation::alarm_forgets_work) env_.schedule_work();
+}
+
+void BalloonCore::balloon_set_new_target(std::uint64_t target) {
+  // No lock needed: these are not read-modify-write updates. Only a new target
+  // clears a latched hard limit.
+  if (variant_ == Variant::legacy) hard_limit_ = kNoHardLimit;
+  target_pages_ = target;
+  env_.schedule_work();
+}
+
+void BalloonCore::watch_target(std::string_view value) {
+  // A value that does not parse is fine (dom0 may have none): ignore it.
+  const std::optional<std::uint64_t> kib = scan_llu(value);
+  if (!kib.has_value()) return;
+  // memory/target is in KiB; PAGE_SHIFT - 10 converts KiB to pages.
+  balloon_set_new_target(*kib >> (kPageShift - 10));
+}
+
+long BalloonCore::balloon_write(std::string_view buffer) {
+  const std::size_t count = buffer.size();
+  if (!env_.capable_sys_admin()) return -kEperm;
+  if (count <= 1) return -kEbadmsg;  // runt
+  if (count > kProcWriteBuffer) return -kEfbig;
+  // The original copies into char memstring[64] and terminates only its last byte,
+  // so a short write leaves the tail uninitialised and memparse may read it. Here
+  // the parser sees exactly the bytes written (less the byte the terminator takes).
+  std::string_view memstring = buffer.substr(0, std::min(count, kProcWriteBuffer - 1));
+  if (mutation_ == Mutation::proc_write_reads_past_count) {
+    memstring = std::string_view(buffer.data(), strnlen(buffer.data(), kProcWriteBuffer - 1));
+  }
+  std::size_t end = 0;
+  const std::uint64_t target_bytes = memparse(memstring, end);
+  balloon_set_new_target(target_bytes >> kPageShift);
+  return static_cast<long>(count);
+}
+
+std::string BalloonCore::balloon_read() const {
+  char text[512];
+  int len = std::snprintf(text, sizeof text,
+                          "Current allocation: %8" PRIu64
+                          " kB\n"
+                          "Requested target:   %8" PRIu64
+                          " kB\n"
+                          "Low-mem balloon:    %8" PRIu64
+                          " kB\n"
+                          "High-mem balloon:   %8" PRIu64
+                          " kB\n"
+                          "Driver pages:       %8" PRIu64 " kB\n",
+                          pages_to_kb(current_pages_), pages_to_kb(target_pages_),
+                          pages_to_kb(balloon_low_), pages_to_kb(balloon_high_),
+                          pages_to_kb(driver_pages_));
+  std::string out(text, static_cast<std::size_t>(len));
+  if (variant_ == Variant::legacy) {
+    if (hard_limit_ != kNoHardLimit) {
+      len = std::snprintf(text, sizeof text, "Xen hard limit:     %8" PRIu64 " kB\n",
+                          pages_to_kb(hard_limit_));
+      out.append(text, static_cast<std::size_t>(len));
+    } else {
+      out += "Xen hard limit:          ??? kB\n";
+    }
+  }
+  return out;
+}
+
+void BalloonCore::balloon_update_driver_allowance(std::int64_t delta) {
+  driver_pages_ += static_cast<std::uint64_t>(delta);
+}
+
+// One page of alloc_empty_pages_and_pagevec: give the frame behind `pfn` to Xen.
+// Returns false when Xen refused (auto-translated only; a PV guest BUGs instead).
+bool BalloonCore::release_empty_page(pfn_t pfn) {
+  if (env_.auto_translated()) {
+    std::uint64_t gmfn = pfn;
+    Reservation reservation{&gmfn, 1, 0};
+    return env_.memory_op(MemoryOp::decrease_reservation, reservation) == 1;
+  }
+  // dealloc_pte_fn: clear the mapping and the P2M entry, then hand the frame back.
+  std::uint64_t mfn = env_.pfn_to_mfn(pfn);
+  BALLOON_BUG_ON(env_.update_va_mapping(pfn, kInvalidP2mEntry) != 0);
+  env_.set_phys_to_machine(pfn, kInvalidP2mEntry);
+  Reservation reservation{&mfn, 1, 0};
+  BALLOON_BUG_ON(env_.memory_op(MemoryOp::decrease_reservation, reservation) != 1);
+  return true;
+}
+
+std::optional<std::vector<pfn_t>> BalloonCore::alloc_empty_pages(std::size_t nr_pages) {
+  std::vector<pfn_t> pagevec;
+  bool failed = false;
+  while (pagevec.size() < nr_pages) {
+    const std::optional<pfn_t> page = env_.alloc_page(Gfp::kernel);
+    if (!page.has_value()) {
+      failed = true;
+      break;
+    }
+    env_.scrub_page(*page);
+    if (!release_empty_page(*page)) {
+      env_.free_page(*page);
+      failed = true;
+      break;
+    }
+    totalram_pages_ = --current_pages_;
+    pagevec.push_back(*page);
+  }
+
+  std::optional<std::vector<pfn_t>> result;
+  if (failed) {
+    // The pages already given up stay unpopulated: they join the balloon, last first.
+    for (auto it = pagevec.rbegin(); it != pagevec.rend(); ++it) balloon_append(*it);
+  } else {
+    result = std::move(pagevec);
+  }
+  env_.schedule_work();
+  return result;
+}
+
+void BalloonCore::free_empty_pages(const std::vector<pfn_t>& pagevec) {
+  for (const pfn_t pfn : pagevec) balloon_append(pfn);
+  env_.schedule_work();
+}
+
+}  // namespace balloonbench

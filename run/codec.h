@@ -1,0 +1,56 @@
+// The binary encoding of a Run, shared by the fuzz targets, the corpus, the property
+// suite's saved counterexamples and balloon-repro. The layout is documented in
+// docs/encoding.md; this header is its only implementation.
+//
+// Decoding is total: every byte string decodes to a valid, bounded run, so a fuzzer's
+// mutations are never wasted. Encoding is the inverse on the runs decoding can give
+// (decode(encode(run)) == run); encodable() says why another run is not.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "run/event.h"
+
+namespace balloonbench {
+
+// The first byte of every encoded run. Bump it when a byte string would decode to a
+// different run, and keep decoding the old versions.
+inline constexpr std::uint8_t kFormatVersion = 1;
+
+// Bounds that keep one decoded run well under a millisecond. max_pfn is read on a log
+// scale (docs/encoding.md), so most decoded guests are small.
+inline constexpr std::uint64_t kDecodeMinPfn = 16;
+inline constexpr std::uint64_t kDecodeMaxPfn = 2048;
+inline constexpr std::size_t kDecodeMaxEvents = 256;
+inline constexpr std::size_t kMaxXenstoreBytes = 24;
+inline constexpr std::size_t kMaxProcWriteBytes = 72;  // past the 64-byte buffer: -EFBIG
+inline constexpr std::uint64_t kMaxAllocEmpty = 64;
+
+// The errno values a negative populate may answer, in encoding order.
+const std::vector<std::uint64_t>& populate_errnos();
+
+struct DecodeInfo {
+  std::uint8_t version = 0;        // the first byte as found
+  bool known_version = false;      // false: read as the current version
+  std::size_t bytes_used = 0;      // bytes the run was read from
+  bool truncated = false;          // the input ended inside a field (read as zeros)
+  std::size_t events_dropped = 0;  // whole events past kDecodeMaxEvents, not read
+};
+
+Run decode(std::span<const std::uint8_t> bytes, DecodeInfo* info = nullptr);
+
+// Empty when encode() can write `run`, else the first reason it cannot.
+std::string encodable(const Run& run);
+// Throws std::invalid_argument when encodable() is not empty.
+std::vector<std::uint8_t> encode(const Run& run);
+
+std::string to_hex(std::span<const std::uint8_t> bytes);
+std::optional<std::vector<std::uint8_t>> from_hex(std::string_view text);
+
+}  // namespace balloonbench

@@ -1,0 +1,198 @@
+#include "run/failure.h"
+
+#include <array>
+#include <iterator>
+
+#include <nlohmann/json.hpp>
+
+#include "run/codec.h"
+
+namespace balloonbench {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kInvariantNames[] = {
+    "ledger",   "p2m",      "list",  "no-partial-return", "rearm", "at-or-below-target", "batch",
+    "progress", "converge", "no-bug"};
+static_assert(std::size(kInvariantNames) == kInvariantCount,
+              "every InvariantId needs its stable name, in declaration order");
+
+constexpr const char* kPhaseNames[] = {"boot", "event", "epilogue"};
+static_assert(std::size(kPhaseNames) == static_cast<std::size_t>(Phase::epilogue) + 1);
+
+constexpr const char* kKindNames[] = {"invariant", "proc-write-contract"};
+static_assert(std::size(kKindNames) ==
+              static_cast<std::size_t>(FailureKind::proc_write_contract) + 1);
+
+template <typename Enum, std::size_t N>
+std::optional<Enum> find_name(const char* const (&names)[N], std::string_view name) {
+  for (std::size_t i = 0; i < N; ++i) {
+    if (name == names[i]) return static_cast<Enum>(i);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+const char* invariant_name(InvariantId id) { return kInvariantNames[static_cast<std::size_t>(id)]; }
+
+std::optional<InvariantId> parse_invariant(std::string_view name) {
+  return find_name<InvariantId>(kInvariantNames, name);
+}
+
+const std::vector<InvariantId>& all_invariants() {
+  static const std::vector<InvariantId> ids = [] {
+    std::vector<InvariantId> out;
+    for (unsigned i = 0; i < kInvariantCount; ++i) out.push_back(static_cast<InvariantId>(i));
+    return out;
+  }();
+  return ids;
+}
+
+std::optional<InvariantId> invariant_of_file_name(std::string_view name) {
+  // The longest id that prefixes the name wins, so that no id shadows a longer one.
+  std::optional<InvariantId> found;
+  std::size_t found_length = 0;
+  for (const InvariantId id : all_invariants()) {
+    const std::string_view id_name = invariant_name(id);
+    if (name.size() > id_name.size() && name.substr(0, id_name.size()) == id_name &&
+        name[id_name.size()] == '-' && id_name.size() > found_length) {
+      found = id;
+      found_length = id_name.size();
+    }
+  }
+  return found;
+}
+
+const char* phase_name(Phase phase) { return kPhaseNames[static_cast<std::size_t>(phase)]; }
+
+std::string to_text(const Violation& violation) {
+  std::string where;
+  switch (violation.phase) {
+    case Phase::boot:
+      where = "at boot";
+      break;
+    case Phase::event:
+      where = "at event #" + std::to_string(violation.event_index);
+      break;
+    case Phase::epilogue:
+      where = "in the epilogue";
+      break;
+  }
+  return std::string(invariant_name(violation.id)) + " " + where + ": " + violation.detail;
+}
+
+std::string Failure::key() const {
+  if (kind == FailureKind::invariant)
+    return std::string("invariant:") + invariant_name(violation.id);
+  return std::string(kKindNames[static_cast<std::size_t>(kind)]) + ":" + detail;
+}
+
+Failure invariant_failure(const Run& run, const Violation& violation, Variant variant,
+                          Mutation mutation) {
+  Failure failure;
+  failure.kind = FailureKind::invariant;
+  failure.violation = violation;
+  failure.variant = variant;
+  failure.mutation = mutation;
+  failure.reproduce = reproduce_command(run, variant, mutation);
+  return failure;
+}
+
+std::string reproduce_command(const Run& run, Variant variant, Mutation mutation) {
+  std::string out = std::string("balloon-repro --variant ") + variant_name(variant);
+  if (mutation != Mutation::none) out += std::string(" --mutant ") + mutation_name(mutation);
+  if (encodable(run).empty()) return out + " --hex " + to_hex(encode(run));
+  return out + " (this run is outside the encoding's bounds: " + encodable(run) + ")";
+}
+
+std::string to_text(const Failure& failure) {
+  std::string driver = std::string("variant ") + variant_name(failure.variant);
+  if (failure.mutation != Mutation::none)
+    driver += std::string(", mutation ") + mutation_name(failure.mutation);
+  std::string out;
+  if (failure.kind == FailureKind::invariant) {
+    out = std::string("violation of ") + invariant_name(failure.violation.id) + " (" + driver +
+          ")\n" + to_text(failure.violation) + "\n";
+  } else {
+    out = "/proc write contract broken (" + driver + "): " + failure.detail + "\n";
+  }
+  if (!failure.reproduce.empty()) out += "reproduce: " + failure.reproduce + "\n";
+  return out;
+}
+
+json to_json(const Violation& violation) {
+  return json{{"id", invariant_name(violation.id)},
+              {"phase", phase_name(violation.phase)},
+              {"event", violation.event_index},
+              {"detail", violation.detail}};
+}
+
+json to_json(const Failure& failure) {
+  json out{{"kind", kKindNames[static_cast<std::size_t>(failure.kind)]},
+           {"key", failure.key()},
+           {"variant", variant_name(failure.variant)},
+           {"mutation", failure.mutation == Mutation::none ? json(nullptr)
+                                                           : json(mutation_name(failure.mutation))},
+           {"reproduce", failure.reproduce}};
+  if (failure.kind == FailureKind::invariant) {
+    out.update(to_json(failure.violation));
+  } else {
+    out["detail"] = failure.detail;
+  }
+  return out;
+}
+
+std::optional<Failure> failure_from_json(const json& in) {
+  if (!in.is_object()) return std::nullopt;
+  try {
+    Failure failure;
+    const std::optional<FailureKind> kind =
+        find_name<FailureKind>(kKindNames, in.at("kind").get<std::string>());
+    const std::optional<Variant> variant = parse_variant(in.at("variant").get<std::string>());
+    if (!kind || !variant) return std::nullopt;
+    failure.kind = *kind;
+    failure.variant = *variant;
+    if (!in.at("mutation").is_null()) {
+      const std::optional<Mutation> mutation = parse_mutation(in.at("mutation").get<std::string>());
+      if (!mutation) return std::nullopt;
+      failure.mutation = *mutation;
+    }
+    failure.reproduce = in.at("reproduce").get<std::string>();
+    if (failure.kind == FailureKind::invariant) {
+      const std::optional<InvariantId> id = parse_invariant(in.at("id").get<std::string>());
+      const std::optional<Phase> phase =
+          find_name<Phase>(kPhaseNames, in.at("phase").get<std::string>());
+      if (!id || !phase) return std::nullopt;
+      failure.violation = Violation{*id, *phase, in.at("event").get<std::size_t>(),
+                                    in.at("detail").get<std::string>()};
+    } else {
+      failure.detail = in.at("detail").get<std::string>();
+    }
+    return failure;
+  } catch (const json::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::string failure_line(const Failure& failure) {
+  return std::string(kFailureLinePrefix) + to_json(failure).dump();
+}
+
+std::optional<Failure> find_failure_line(std::string_view log) {
+  std::size_t at = 0;
+  while (at < log.size()) {
+    std::size_t end = log.find('\n', at);
+    if (end == std::string_view::npos) end = log.size();
+    const std::string_view line = log.substr(at, end - at);
+    if (line.substr(0, kFailureLinePrefix.size()) == kFailureLinePrefix) {
+      const json parsed = json::parse(line.substr(kFailureLinePrefix.size()), nullptr, false);
+      if (std::optional<Failure> failure = failure_from_json(parsed)) return failure;
+    }
+    at = end + 1;
+  }
+  return std::nullopt;
+}
+
+}  // namespace balloonbench

@@ -1,0 +1,94 @@
+// A failure as data: the invariant catalogue's ids, where in a run something was found,
+// and the Failure value that leaves a run (id, phase, event index, detail, variant,
+// mutation, reproduce command). People read it through to_text; scripts read the one
+// JSON line failure_line() prints, never prose.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "driver/xen-2.6.18/balloon.h"
+#include "run/event.h"
+
+namespace balloonbench {
+
+// The catalogue (SPEC §4). Ids are stable: never rename or reuse one.
+enum class InvariantId : std::uint8_t {
+  ledger,
+  p2m,
+  list,
+  no_partial_return,
+  rearm,
+  at_or_below_target,
+  batch,
+  progress,
+  converge,
+  no_bug,
+};
+inline constexpr unsigned kInvariantCount = static_cast<unsigned>(InvariantId::no_bug) + 1;
+
+const char* invariant_name(InvariantId id);  // the stable id, e.g. "no-partial-return"
+std::optional<InvariantId> parse_invariant(std::string_view name);
+// Every id, in catalogue order.
+const std::vector<InvariantId>& all_invariants();
+// The catalogue id a corpus/regressions file name starts with (`<id>-<description>`).
+std::optional<InvariantId> invariant_of_file_name(std::string_view name);
+
+// Where in a run something was found.
+enum class Phase : std::uint8_t { boot, event, epilogue };
+const char* phase_name(Phase phase);
+
+struct Violation {
+  InvariantId id;
+  Phase phase;
+  std::size_t event_index;  // the event being applied (Phase::event)
+  std::string detail;       // the values that disagree
+};
+
+// "<id> at event #N: <detail>" (or "at boot", "in the epilogue").
+std::string to_text(const Violation& violation);
+
+// What kind of check failed. Invariants come from the catalogue; the /proc write
+// contract is checked by the balloon_procfs target, outside any run.
+enum class FailureKind : std::uint8_t { invariant, proc_write_contract };
+
+struct Failure {
+  FailureKind kind = FailureKind::invariant;
+  Violation violation{InvariantId::ledger, Phase::boot, 0, {}};  // kind == invariant
+  std::string detail;                                            // kind == proc_write_contract
+  Variant variant = Variant::fixed;
+  Mutation mutation = Mutation::none;
+  std::string reproduce;  // a command line that replays the failure, or empty
+
+  // The key failures are grouped by: "invariant:<id>" or "proc-write-contract:<detail>".
+  std::string key() const;
+};
+
+// The first violation of a run, with the command that replays the run.
+Failure invariant_failure(const Run& run, const Violation& violation, Variant variant,
+                          Mutation mutation);
+
+// "balloon-repro --variant legacy --hex 01..." : one line that replays `run`.
+std::string reproduce_command(const Run& run, Variant variant, Mutation mutation);
+
+// For people: the violation, the driver it was found on, and the reproduce line.
+std::string to_text(const Failure& failure);
+nlohmann::json to_json(const Violation& violation);
+nlohmann::json to_json(const Failure& failure);
+// Failure from the JSON to_json wrote; nothing if `json` is not one.
+std::optional<Failure> failure_from_json(const nlohmann::json& json);
+
+// The one machine-readable line a fuzz target prints before it aborts:
+// kFailureLinePrefix followed by to_json(failure) on one line.
+inline constexpr std::string_view kFailureLinePrefix = "BALLOONBENCH-FAILURE ";
+std::string failure_line(const Failure& failure);
+// The Failure of the first such line in `log`, if any.
+std::optional<Failure> find_failure_line(std::string_view log);
+
+}  // namespace balloonbench

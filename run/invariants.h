@@ -1,0 +1,119 @@
+// The invariant catalogue (SPEC §4). Each id has one checking function below; a
+// violation names the id, where it was found and the values that disagree.
+//
+// Checks run at the points where their facts are visible: hypercall checks when a
+// hypercall is issued or answered, `rearm` when the work function returns, the state
+// checks (`ledger`, `p2m`, `list`) after every step over the pfns that step touched,
+// and `converge` at the end of the liveness epilogue. Boot checks the totals; a full
+// scan of every pfn, frame and list entry runs at the end of a run.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "driver/xen-2.6.18/balloon.h"
+#include "run/failure.h"
+#include "sim/sim.h"
+
+namespace balloonbench {
+
+class Checker {
+ public:
+  // A disabled checker checks nothing (benchmarks measure the bare step with it);
+  // a BUG is still reported, since the run cannot go on. The owner of the core routes
+  // the core's balloon list operations to journal() (BalloonCore::set_list_journal).
+  Checker(const Sim& sim, const BalloonCore& core, bool enabled = true);
+  // Where the core's list operations go; nullptr for a disabled checker.
+  std::vector<ListOp>* journal() { return enabled_ ? &journal_ : nullptr; }
+  Checker(const Checker&) = delete;
+  Checker& operator=(const Checker&) = delete;
+
+  void begin_step(Phase phase, std::size_t event_index);
+
+  // Hooks during a step. hypercall_issued returns true when the work function has
+  // used up its hypercall budget (`progress`) and the run must stop.
+  bool hypercall_issued(MemoryOp op, const Reservation& reservation);
+  void hypercall_answered(MemoryOp op, const Reservation& reservation, long rc);
+  // An in-flight action ran; `target_changed` if it moved target_pages.
+  void in_flight_fired(bool target_changed);
+  void work_started();
+  void work_finished();
+  void kernel_bug(const KernelBug& bug);
+  void livelock();
+
+  // After a step that ran to completion: the state checks over what it touched.
+  void step_finished();
+  // After a step that stopped at a BUG or a livelock: forget its half-done state.
+  void step_abandoned();
+  // At the end of the liveness epilogue.
+  void check_converge();
+  // After boot: the totals, and the list as balloon_init built it.
+  void boot_check();
+  // Every pfn, frame and list entry.
+  void full_scan();
+
+  // The effective target of SPEC §1.3, for either variant.
+  std::uint64_t effective_target() const;
+  // Hypercalls one work run may issue between in-flight actions.
+  std::uint64_t work_hypercall_budget() const;
+
+  const std::vector<Violation>& violations() const { return violations_; }
+
+ private:
+  struct PendingPopulate {
+    std::uint64_t asked;
+    std::uint64_t answered;
+    std::uint64_t current_before;
+    std::uint64_t takes_before;
+  };
+
+  void report(InvariantId id, std::string detail);
+  void drain_journal();
+
+  // One function per invariant.
+  void check_ledger_totals();
+  void check_ledger(pfn_t pfn);
+  void check_p2m(pfn_t pfn);
+  void check_list(const ListOp& op);
+  void check_list_totals();
+  void check_list_walk();
+  void check_frames_owned();
+  void check_no_partial_return_settled();
+  void check_no_partial_return_extents(const Reservation& reservation);
+  void check_rearm();
+  void check_at_or_below_target(std::uint64_t asked);
+  void check_max_pages();
+  void check_batch(MemoryOp op, std::uint64_t extents);
+  bool check_progress(MemoryOp op);
+
+  const Sim& sim_;
+  const BalloonCore& core_;
+  const bool enabled_;
+  std::vector<ListOp> journal_;
+  std::vector<pfn_t> list_touched_;
+
+  // The balloon list as the journal tells it.
+  std::vector<std::uint8_t> in_list_;
+  std::uint64_t list_low_ = 0;
+  std::uint64_t list_high_ = 0;
+  std::uint64_t list_takes_ = 0;
+
+  std::optional<PendingPopulate> pending_populate_;
+  bool in_work_ = false;
+  std::uint64_t work_hypercalls_ = 0;
+  std::uint64_t work_budget_ = 0;
+  // A populate in this work run answered negative and the target has not moved since.
+  bool populate_failed_ = false;
+  std::string livelock_reason_;
+
+  Phase phase_ = Phase::boot;
+  std::size_t event_index_ = 0;
+  std::uint32_t reported_ids_ = 0;  // ids already reported in this step
+  std::vector<Violation> violations_;
+};
+
+}  // namespace balloonbench

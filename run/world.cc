@@ -1,0 +1,364 @@
+#include "run/world.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace balloonbench {
+namespace {
+
+// Thrown from the hypercall hook when a work run exceeds its hypercall budget: the
+// driver would spin forever, so the run stops there.
+struct Livelock {};
+
+}  // namespace
+
+const char* outcome_name(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::clean:
+      return "clean";
+    case Outcome::violation:
+      return "violation";
+    case Outcome::expected_crash:
+      return "expected-crash";
+  }
+  return "?";
+}
+
+World::World(const Config& config, const WorldOptions& options)
+    : sim_(config, *this),
+      core_(sim_, options.variant, options.mutation),
+      checker_(sim_, core_, options.checks),
+      recorder_(options.trace, sim_, core_, checker_) {
+  core_.set_list_journal(checker_.journal());
+  recorder_.config(config, options.variant, options.mutation);
+  core_.balloon_init(config.max_pfn, config.nr_pages);
+  checker_.begin_step(Phase::boot, 0);
+  checker_.boot_check();
+  end_step();
+}
+
+World::~World() { core_.set_list_journal(nullptr); }
+
+void World::step(const Event& event) {
+  if (stopped_ || finished_) return;
+  const std::size_t index = next_index_++;
+  checker_.begin_step(Phase::event, index);
+  recorder_.set_position(Phase::event, index);
+  recorder_.event(event);
+  try {
+    apply(event);
+    checker_.step_finished();
+  } catch (const KernelBug& bug) {
+    stop_at_bug(bug);
+  } catch (const Livelock&) {
+    checker_.livelock();
+    checker_.step_abandoned();
+  }
+  end_step();
+}
+
+// A BUG is a violation (no-bug) unless Xen broke its contract on purpose just before.
+void World::stop_at_bug(const KernelBug& bug) {
+  checker_.step_abandoned();
+  if (!sim_.contract_broken()) {
+    checker_.kernel_bug(bug);
+    return;
+  }
+  stopped_ = true;
+  outcome_ = Outcome::expected_crash;
+  expected_crash_ =
+      "BUG at " + bug.where + " (" + bug.condition + ") after Xen broke its contract on purpose";
+  recorder_.expected_crash(expected_crash_);
+}
+
+void World::finish() {
+  if (finished_) return;
+  finished_ = true;
+  if (stopped_) return;
+  checker_.begin_step(Phase::epilogue, next_index_);
+  recorder_.set_position(Phase::epilogue, next_index_);
+  recorder_.epilogue(kConvergeJiffies);
+  try {
+    heal();
+    advance(kConvergeJiffies);
+    checker_.step_finished();
+    converge_judged_ = checker_.effective_target() <= sim_.max_pages();
+    if (converge_judged_) {
+      checker_.check_converge();
+    } else {
+      recorder_.converge_not_judged(checker_.effective_target(), sim_.max_pages());
+    }
+  } catch (const KernelBug& bug) {
+    checker_.step_abandoned();
+    checker_.kernel_bug(bug);
+  } catch (const Livelock&) {
+    checker_.livelock();
+    checker_.step_abandoned();
+  }
+  end_step();
+  if (stopped_) return;
+  checker_.begin_step(Phase::epilogue, next_index_);
+  checker_.full_scan();
+  end_step(/*record_state=*/false);
+}
+
+void World::end_step(bool record_state) {
+  if (record_state) recorder_.state();
+  sim_.end_step();
+  if (checker_.violations().empty()) return;
+  stopped_ = true;
+  outcome_ = Outcome::violation;
+  recorder_.violations(checker_.violations());
+}
+
+void World::apply(const Event& event) {
+  switch (event.kind) {
+    case EventKind::set_target:
+    case EventKind::xenstore_target:
+    case EventKind::proc_write:
+    case EventKind::proc_read:
+    case EventKind::driver_allowance:
+    case EventKind::alloc_empty:
+    case EventKind::free_empty:
+    case EventKind::run_work:
+    case EventKind::tick:
+      apply_entry_point(event);
+      break;
+    case EventKind::host_take:
+    case EventKind::host_free:
+    case EventKind::set_max_pages:
+      apply_host(event);
+      break;
+    case EventKind::populate_limit:
+    case EventKind::populate_error:
+    case EventKind::alloc_fail:
+    case EventKind::in_flight:
+    case EventKind::timer_late:
+    case EventKind::delay_work:
+    case EventKind::decrease_short:
+      apply_fault(event);
+      break;
+  }
+}
+
+// The driver's entry points, and time passing.
+void World::apply_entry_point(const Event& event) {
+  switch (event.kind) {
+    case EventKind::set_target:
+      core_.balloon_set_new_target(event.value);
+      break;
+    case EventKind::xenstore_target:
+      core_.watch_target(event.bytes);
+      break;
+    case EventKind::proc_write:
+      proc_write(event.bytes, event.value == 0);
+      break;
+    case EventKind::proc_read:
+      recorder_.proc_read(core_.balloon_read());
+      break;
+    case EventKind::driver_allowance:
+      core_.balloon_update_driver_allowance(static_cast<std::int64_t>(event.value));
+      break;
+    case EventKind::alloc_empty:
+      alloc_empty(event.value);
+      break;
+    case EventKind::free_empty:
+      free_empty(event.value);
+      break;
+    case EventKind::run_work:
+      if (sim_.work_runnable()) {
+        run_work();
+      } else {
+        recorder_.work_not_run();
+      }
+      break;
+    case EventKind::tick:
+      advance(event.value);
+      break;
+    default:
+      break;
+  }
+}
+
+// The rest of the host, changing under the guest.
+void World::apply_host(const Event& event) {
+  switch (event.kind) {
+    case EventKind::host_take:
+      recorder_.host_moved(/*taken=*/true, sim_.host_take(event.value));
+      break;
+    case EventKind::host_free:
+      recorder_.host_moved(/*taken=*/false, sim_.host_free(event.value));
+      break;
+    case EventKind::set_max_pages:
+      sim_.set_max_pages(event.value);
+      recorder_.max_pages_set();
+      break;
+    default:
+      break;
+  }
+}
+
+// Faults, armed in the simulation (or here, for in-flight actions) for what comes next.
+void World::apply_fault(const Event& event) {
+  switch (event.kind) {
+    case EventKind::populate_limit:
+      sim_.arm_populate_limit(event.value);
+      break;
+    case EventKind::populate_error:
+      sim_.arm_populate_error(event.value);
+      break;
+    case EventKind::alloc_fail:
+      sim_.arm_alloc_failures(event.value, event.extra);
+      break;
+    case EventKind::in_flight:
+      if (in_flight_.size() < kMaxArmedFaults) {
+        in_flight_.push_back(
+            {static_cast<InFlightAction>(event.extra % kInFlightActions), event.value});
+      }
+      break;
+    case EventKind::timer_late:
+      sim_.arm_timer_late(std::min(event.value, kMaxDelayJiffies));
+      break;
+    case EventKind::delay_work:
+      sim_.delay_work(std::min(event.value, kMaxDelayJiffies));
+      break;
+    case EventKind::decrease_short:
+      if (sim_.config().contract_breaks) {
+        sim_.arm_decrease_short(event.value);
+      } else {
+        recorder_.decrease_short_ignored();
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+void World::alloc_empty(std::uint64_t pages) {
+  std::optional<std::vector<pfn_t>> lent = core_.alloc_empty_pages(pages);
+  if (!lent.has_value()) {
+    recorder_.alloc_empty(nullptr, 0);
+    return;
+  }
+  for (const pfn_t pfn : *lent) sim_.lend(pfn);
+  recorder_.alloc_empty(&*lent, lent_.size());
+  lent_.push_back(std::move(*lent));
+}
+
+void World::free_empty(std::uint64_t which_value) {
+  if (lent_.empty()) {
+    recorder_.free_empty(0, 0, /*anything_lent=*/false);
+    return;
+  }
+  const std::size_t which = which_value % lent_.size();
+  const std::vector<pfn_t> pages = std::move(lent_[which]);
+  lent_.erase(lent_.begin() + static_cast<std::ptrdiff_t>(which));
+  for (const pfn_t pfn : pages) sim_.unlend(pfn);
+  recorder_.free_empty(which, pages.size(), /*anything_lent=*/true);
+  core_.free_empty_pages(pages);
+}
+
+// A write to /proc/xen/balloon by a writer with or without CAP_SYS_ADMIN.
+void World::proc_write(const std::string& bytes, bool capable) {
+  sim_.set_capable(capable);
+  const long rc = core_.balloon_write(bytes);
+  sim_.set_capable(true);
+  recorder_.proc_write(rc);
+}
+
+// Let virtual time pass, firing the timer and running the work item as they come due.
+void World::advance(std::uint64_t ticks) {
+  const std::uint64_t end = sim_.jiffies() + std::min(ticks, kMaxTickJiffies);
+  for (;;) {
+    if (sim_.timer_pending() && sim_.timer_fire_time() <= sim_.jiffies()) fire_timer();
+    if (sim_.work_runnable()) {
+      run_work();
+      continue;
+    }
+    std::uint64_t next = end;
+    if (sim_.timer_pending()) next = std::min(next, sim_.timer_fire_time());
+    if (sim_.work_pending()) next = std::min(next, sim_.work_blocked_until());
+    if (next <= sim_.jiffies()) break;
+    sim_.set_jiffies(next);
+  }
+}
+
+void World::fire_timer() {
+  sim_.timer_fired();
+  recorder_.timer_fired();
+  core_.balloon_alarm();
+}
+
+void World::run_work() {
+  sim_.take_work();
+  recorder_.work_started();
+  checker_.work_started();
+  core_.balloon_process();
+  checker_.work_finished();
+  recorder_.work_finished();
+}
+
+// SPEC §3: stop all faults, let allocations succeed, and give the host enough free
+// memory for the effective target within max_pages.
+void World::heal() {
+  sim_.clear_faults();
+  in_flight_.clear();
+  const std::uint64_t reachable = std::min(checker_.effective_target(), sim_.max_pages());
+  if (reachable > sim_.tot_pages()) sim_.ensure_free_frames(reachable - sim_.tot_pages());
+  recorder_.heal();
+}
+
+// Between the request and the answer: check the request, then carry out the next
+// in-flight action, if one is armed.
+void World::hypercall_issued(MemoryOp op, const Reservation& reservation) {
+  if (checker_.hypercall_issued(op, reservation)) {
+    recorder_.livelock(op);
+    throw Livelock{};
+  }
+  if (in_flight_.empty()) return;
+  const ArmedInFlight armed = in_flight_.front();
+  in_flight_.pop_front();
+  carry_out(armed);
+}
+
+void World::carry_out(const ArmedInFlight& armed) {
+  const std::uint64_t target_before = core_.target_pages();
+  recorder_.in_flight(armed.action, armed.value);
+  switch (armed.action) {
+    case InFlightAction::set_target:
+      core_.balloon_set_new_target(armed.value);
+      break;
+    case InFlightAction::host_take:
+      sim_.host_take(armed.value);
+      break;
+    case InFlightAction::host_free:
+      sim_.host_free(armed.value);
+      break;
+    case InFlightAction::set_max_pages:
+      sim_.set_max_pages(armed.value);
+      break;
+  }
+  checker_.in_flight_fired(core_.target_pages() != target_before);
+}
+
+void World::hypercall_answered(MemoryOp op, const Reservation& reservation, long rc) {
+  checker_.hypercall_answered(op, reservation, rc);
+  recorder_.hypercall_answered(op, reservation, rc);
+}
+
+void World::timer_armed(std::uint64_t expires) { recorder_.timer_armed(expires); }
+
+void World::work_scheduled() { recorder_.work_scheduled(); }
+
+RunResult run(const Run& run, const WorldOptions& options) {
+  World world(run.config, options);
+  for (const Event& event : run.events) {
+    if (world.stopped()) break;
+    world.step(event);
+  }
+  world.finish();
+  return RunResult{world.outcome(),         world.violations(),     world.events_applied(),
+                   world.converge_judged(), world.expected_crash(), world.stats()};
+}
+
+}  // namespace balloonbench

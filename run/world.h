@@ -1,0 +1,129 @@
+// The world a run happens in: the simulation, the balloon core, the checker, the
+// recorder, the in-flight actions waiting for a hypercall and the borrowed pages of a
+// backend driver. World::step applies one Event and checks the
+// catalogue; World::finish runs the liveness epilogue (heal, two seconds of virtual
+// time, `converge`) and the full scan. Every consumer (fuzz targets, properties, the
+// replay tool, benchmarks) drives runs through here.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "driver/xen-2.6.18/balloon.h"
+#include "run/event.h"
+#include "run/invariants.h"
+#include "run/recorder.h"
+#include "run/trace.h"
+#include "sim/sim.h"
+
+namespace balloonbench {
+
+struct WorldOptions {
+  Variant variant = Variant::fixed;
+  Mutation mutation = Mutation::none;
+  Trace* trace = nullptr;  // record a trace when set
+  bool checks = true;      // false: no invariant checks (to measure the bare step)
+};
+
+enum class Outcome : std::uint8_t {
+  clean,           // no violation
+  violation,       // an invariant failed
+  expected_crash,  // the core BUGged after a fault that broke Xen's contract on purpose
+};
+const char* outcome_name(Outcome outcome);
+
+// Upper bounds on the time an event may move or hold things, so that any Event value
+// gives a bounded step.
+inline constexpr std::uint64_t kMaxTickJiffies = 60 * kHz;
+inline constexpr std::uint64_t kMaxDelayJiffies = 60 * kHz;
+// How long the epilogue lets the core converge after the heal.
+inline constexpr std::uint64_t kConvergeJiffies = 2 * kHz;
+
+class World final : private SimObserver {
+ public:
+  // Boots the guest and runs the full scan. Throws std::invalid_argument for a
+  // configuration that validate() rejects.
+  World(const Config& config, const WorldOptions& options);
+  ~World();
+  World(const World&) = delete;
+  World& operator=(const World&) = delete;
+
+  // Apply one event, then check. Does nothing once the run has stopped.
+  void step(const Event& event);
+  // The liveness epilogue and the full scan. Call once, after the last step.
+  void finish();
+
+  bool stopped() const { return stopped_; }
+  Outcome outcome() const { return outcome_; }
+  const std::vector<Violation>& violations() const { return checker_.violations(); }
+  // Why the run ended in an expected crash.
+  const std::string& expected_crash() const { return expected_crash_; }
+  // Whether the epilogue judged `converge` (not when the target is above max_pages).
+  bool converge_judged() const { return converge_judged_; }
+  std::size_t events_applied() const { return next_index_; }
+  RunStats stats() const { return recorder_.stats(); }
+
+  const Sim& sim() const { return sim_; }
+  const BalloonCore& core() const { return core_; }
+  const Checker& checker() const { return checker_; }
+  StateSnapshot snapshot() const { return recorder_.snapshot(); }
+  std::size_t lent_vectors() const { return lent_.size(); }
+
+ private:
+  struct ArmedInFlight {
+    InFlightAction action;
+    std::uint64_t value;
+  };
+
+  void apply(const Event& event);
+  void apply_entry_point(const Event& event);
+  void apply_host(const Event& event);
+  void apply_fault(const Event& event);
+  void alloc_empty(std::uint64_t pages);
+  void free_empty(std::uint64_t which);
+  void proc_write(const std::string& bytes, bool capable);
+  void advance(std::uint64_t ticks);
+  void fire_timer();
+  void run_work();
+  void heal();
+  void stop_at_bug(const KernelBug& bug);
+  void end_step(bool record_state = true);
+  void carry_out(const ArmedInFlight& armed);
+
+  // SimObserver.
+  void hypercall_issued(MemoryOp op, const Reservation& reservation) override;
+  void hypercall_answered(MemoryOp op, const Reservation& reservation, long rc) override;
+  void timer_armed(std::uint64_t expires) override;
+  void work_scheduled() override;
+
+  Sim sim_;
+  BalloonCore core_;
+  Checker checker_;
+  Recorder recorder_;
+  // Armed by in_flight events; each is carried out inside the next hypercall.
+  std::deque<ArmedInFlight> in_flight_;
+  std::vector<std::vector<pfn_t>> lent_;
+  std::size_t next_index_ = 0;
+  bool stopped_ = false;
+  bool finished_ = false;
+  bool converge_judged_ = false;
+  Outcome outcome_ = Outcome::clean;
+  std::string expected_crash_;
+};
+
+struct RunResult {
+  Outcome outcome = Outcome::clean;
+  std::vector<Violation> violations;
+  std::size_t events_applied = 0;
+  bool converge_judged = false;
+  std::string expected_crash;
+  RunStats stats;
+};
+
+// Boot, every event, then finish(). Throws std::invalid_argument for a bad config.
+RunResult run(const Run& run, const WorldOptions& options);
+
+}  // namespace balloonbench

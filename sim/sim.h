@@ -1,0 +1,211 @@
+// The simulated world around the balloon core (SPEC §2): a host with a pool of
+// machine frames, one domain with tot_pages and max_pages, the guest's page
+// allocator, P2M table and kernel mappings, virtual jiffies, one retry timer and one
+// work item. Faults are armed here, in the environment, and bend only legal
+// behaviour; the one exception (a short decrease answer) needs the contract_breaks
+// knob. There is no clock and no hidden randomness: the same calls give the same run.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "driver/env.h"
+#include "sim/config.h"
+
+namespace balloonbench {
+
+// Machine frames are numbered from here, so that no mfn is also a valid pfn and a
+// core that confuses the two talks nonsense to Xen.
+inline constexpr mfn_t kMfnBase = mfn_t{1} << 24;
+
+// At most this many faults of one kind wait for their hypercall; more are dropped.
+inline constexpr std::size_t kMaxArmedFaults = 64;
+
+enum class FrameOwner : std::uint8_t { free, self, other };
+
+// Frames are indexed by mfn - kMfnBase. Indices and the pfns the M2P holds are kept
+// in 32 bits (validate() bounds guests and hosts to match), which halves the largest
+// per-run arrays.
+using frame_t = std::uint32_t;
+inline constexpr std::uint32_t kNoPfn32 = ~std::uint32_t{0};
+
+// The guest allocator's view of a pfn: outside it (ballooned, lent, or never
+// populated), free in it, or handed out by it.
+enum class PageState : std::uint8_t { outside, free, allocated };
+
+// What Sim::bug throws: the guest kernel stopped at a BUG.
+struct KernelBug {
+  std::string where;
+  std::string condition;
+};
+
+// Told about everything that crosses the environment boundary, so that the world can
+// check invariants, record the trace and act in the middle of a hypercall:
+// hypercall_issued runs after the request is made and before Xen answers it, which is
+// where the world carries out its in-flight actions.
+class SimObserver {
+ public:
+  virtual ~SimObserver() = default;
+  virtual void hypercall_issued(MemoryOp op, const Reservation& reservation) = 0;
+  virtual void hypercall_answered(MemoryOp op, const Reservation& reservation, long rc) = 0;
+  virtual void timer_armed(std::uint64_t expires) = 0;
+  virtual void work_scheduled() = 0;
+};
+
+class Sim final : public Env {
+ public:
+  Sim(const Config& config, SimObserver& observer);
+
+  // Env.
+  long memory_op(MemoryOp op, Reservation& reservation) override;
+  int update_va_mapping(pfn_t pfn, mfn_t mfn) override;
+  bool auto_translated() const override { return config_.auto_translated; }
+  std::optional<pfn_t> alloc_page(Gfp gfp) override;
+  void free_page(pfn_t pfn) override;
+  bool page_high_mem(pfn_t pfn) const override { return pfn >= config_.max_low_pfn; }
+  void scrub_page(pfn_t pfn) override;
+  mfn_t pfn_to_mfn(pfn_t pfn) const override;
+  pfn_t mfn_to_pfn(mfn_t mfn) const override;
+  void set_phys_to_machine(pfn_t pfn, mfn_t mfn) override;
+  bool phys_to_machine_mapping_valid(pfn_t pfn) const override;
+  std::uint64_t jiffies() const override { return jiffies_; }
+  void mod_timer(std::uint64_t expires) override;
+  void schedule_work() override;
+  bool capable_sys_admin() const override { return capable_; }
+  [[noreturn]] void bug(const char* file, int line, const char* condition) override;
+
+  // Faults, armed for what comes next (SPEC §3).
+  void arm_populate_limit(std::uint64_t limit);
+  void arm_populate_error(std::uint64_t error);
+  void arm_decrease_short(std::uint64_t answer);
+  void arm_alloc_failures(std::uint64_t skip, std::uint64_t count);
+  void arm_timer_late(std::uint64_t delay_jiffies);
+  void delay_work(std::uint64_t delay_jiffies);
+  // Heal: drop every armed fault and let allocations succeed.
+  void clear_faults();
+
+  // The rest of the host. Each returns how many frames actually moved.
+  std::uint64_t host_take(std::uint64_t frames);
+  std::uint64_t host_free(std::uint64_t frames);
+  void set_max_pages(std::uint64_t pages);
+  // Make at least `frames` frames free: other guests give theirs back first, then the
+  // host grows.
+  void ensure_free_frames(std::uint64_t frames);
+
+  // Pages lent to a backend driver by alloc_empty_pages.
+  void lend(pfn_t pfn);
+  void unlend(pfn_t pfn);
+  void set_capable(bool capable) { capable_ = capable; }
+
+  // Time and the work queue, driven by World.
+  void set_jiffies(std::uint64_t now) { jiffies_ = now; }
+  bool timer_pending() const { return timer_pending_; }
+  std::uint64_t timer_expires() const { return timer_expires_; }
+  std::uint64_t timer_fire_time() const { return timer_expires_ + timer_late_; }
+  void timer_fired();
+  bool work_pending() const { return work_pending_; }
+  std::uint64_t work_blocked_until() const { return work_blocked_until_; }
+  bool work_runnable() const { return work_pending_ && jiffies_ >= work_blocked_until_; }
+  void take_work() { work_pending_ = false; }
+
+  // State, for checkers, traces and tests.
+  const Config& config() const { return config_; }
+  std::uint64_t tot_pages() const { return tot_pages_; }
+  std::uint64_t max_pages() const { return max_pages_; }
+  std::uint64_t free_frames() const { return free_pool_.size(); }
+  std::uint64_t other_frames() const { return other_pool_.size(); }
+  std::uint64_t total_frames() const { return owner_.size(); }
+  std::uint64_t populated_count() const { return populated_count_; }
+  bool populated(pfn_t pfn) const { return p2m_[pfn] != kInvalidP2mEntry; }
+  mfn_t p2m_entry(pfn_t pfn) const { return p2m_[pfn]; }
+  mfn_t mapping(pfn_t pfn) const { return mapped_[pfn]; }
+  PageState page_state(pfn_t pfn) const { return page_state_[pfn]; }
+  bool lent(pfn_t pfn) const { return lent_[pfn] != 0; }
+  bool frame_valid(mfn_t mfn) const { return mfn >= kMfnBase && mfn - kMfnBase < owner_.size(); }
+  FrameOwner owner(mfn_t mfn) const { return owner_[mfn - kMfnBase]; }
+  pfn_t m2p(mfn_t mfn) const {
+    const std::uint32_t pfn = m2p_[mfn - kMfnBase];
+    return pfn == kNoPfn32 ? kInvalidP2mEntry : pfn;
+  }
+  // A frame populate handed out that the guest has not yet given to its allocator.
+  bool fresh(mfn_t mfn) const { return fresh_[mfn - kMfnBase] != 0; }
+  // The frame Xen holds behind a pfn (both modes), or kInvalidP2mEntry.
+  mfn_t backing_frame(pfn_t pfn) const { return p2m_[pfn]; }
+  bool contract_broken() const { return contract_broken_; }
+  std::uint64_t failed_allocations() const { return failed_allocations_; }
+
+  // pfns whose state changed since the last clear, each listed once.
+  const std::vector<pfn_t>& dirty_pfns() const { return dirty_; }
+  bool dirty(pfn_t pfn) const { return dirty_stamp_[pfn] == epoch_; }
+  // End of a step: forget dirty pfns, fresh frames and the contract-break flag.
+  void end_step();
+
+ private:
+  struct PopulateFault {
+    bool error;
+    std::uint64_t value;
+  };
+
+  long populate_physmap(Reservation& reservation);
+  long decrease_reservation(Reservation& reservation);
+  frame_t take_free_frame();
+  void release_frame(frame_t frame);
+  void set_p2m(pfn_t pfn, mfn_t mfn);
+  void mark_dirty(pfn_t pfn);
+  void need_pfn(pfn_t pfn, const char* what) const;
+  // Host conservation: free + other guests' + this domain's frames == all frames.
+  void assert_host_conserved(const char* after) const;
+
+  const Config config_;
+  SimObserver& observer_;
+
+  // Xen: frames (index = mfn - kMfnBase), their owners, the M2P, the domain.
+  std::vector<FrameOwner> owner_;
+  std::vector<std::uint32_t> m2p_;
+  std::vector<std::uint8_t> fresh_;
+  std::vector<frame_t> fresh_list_;
+  std::vector<frame_t> free_pool_;
+  std::vector<frame_t> other_pool_;
+  std::uint64_t tot_pages_ = 0;
+  std::uint64_t max_pages_ = 0;
+
+  // The guest: P2M (Xen's physmap when auto-translated), kernel mappings of lowmem,
+  // the allocator's free lists, pages lent to backends.
+  std::vector<mfn_t> p2m_;
+  std::vector<mfn_t> mapped_;
+  std::vector<PageState> page_state_;
+  std::vector<std::uint8_t> lent_;
+  std::vector<pfn_t> free_low_;
+  std::vector<pfn_t> free_high_;
+  std::uint64_t populated_count_ = 0;
+  bool capable_ = true;
+
+  // Time and work.
+  std::uint64_t jiffies_ = 0;
+  bool timer_pending_ = false;
+  std::uint64_t timer_expires_ = 0;
+  std::uint64_t timer_late_ = 0;
+  bool work_pending_ = false;
+  std::uint64_t work_blocked_until_ = 0;
+
+  // Armed faults.
+  std::deque<PopulateFault> populate_faults_;
+  std::deque<std::uint64_t> decrease_faults_;
+  std::uint64_t alloc_skip_ = 0;
+  std::uint64_t alloc_fail_ = 0;
+  bool contract_broken_ = false;
+  std::uint64_t failed_allocations_ = 0;
+
+  // Dirty tracking: a pfn is listed when its stamp differs from the current epoch.
+  std::vector<pfn_t> dirty_;
+  std::vector<std::uint32_t> dirty_stamp_;
+  std::uint32_t epoch_ = 1;
+
+  // Lets the checker's own tests corrupt one fact at a time (tests/ only).
+  friend struct SimTestPeer;
+};
+
+}  // namespace balloonbench

@@ -1,0 +1,280 @@
+// The run encoding: encode then decode gives the same run, any byte string decodes
+// to a valid bounded run, and the same run twice gives byte-identical traces. Random
+// inputs come from a fixed-seed std::mt19937_64, whose raw output the standard fixes.
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "run/codec.h"
+#include "tests/test_support.h"
+
+namespace balloonbench::testing {
+namespace {
+
+// One event of every kind, with values inside the encodable ranges.
+balloonbench::Run every_kind_run() {
+  balloonbench::Run run;
+  run.config = small_guest();
+  run.config.max_low_pfn = 800;
+  run.config.host_free = 300;
+  run.config.host_other = 100;
+  run.config.contract_breaks = true;
+  run.events = {events::set_target(900),
+                events::xenstore_target("3600"),
+                events::proc_write("512M\n", false),
+                events::proc_read(),
+                events::driver_allowance(-3),
+                events::alloc_empty(5),
+                events::free_empty(2),
+                events::run_work(),
+                events::tick(250),
+                events::host_take(40),
+                events::host_free(60),
+                events::set_max_pages(1500),
+                events::populate_limit(17),
+                events::populate_error(38),
+                events::alloc_fail(2, 3),
+                events::in_flight(InFlightAction::host_free, 77),
+                events::timer_late(33),
+                events::delay_work(44),
+                events::decrease_short(9)};
+  return run;
+}
+
+std::vector<std::uint8_t> random_bytes(std::mt19937_64& rng, std::size_t max_length) {
+  std::vector<std::uint8_t> bytes(rng() % (max_length + 1));
+  for (auto& byte : bytes) byte = static_cast<std::uint8_t>(rng());
+  return bytes;
+}
+
+TEST(Codec, EveryEventKindIsCovered) {
+  std::vector<bool> seen(kEventKinds, false);
+  for (const Event& event : every_kind_run().events)
+    seen[static_cast<std::size_t>(event.kind)] = true;
+  for (unsigned kind = 0; kind < kEventKinds; ++kind) EXPECT_TRUE(seen[kind]) << kind;
+}
+
+TEST(Codec, EncodeThenDecodeGivesTheSameRun) {
+  const balloonbench::Run run = every_kind_run();
+  ASSERT_EQ(encodable(run), "");
+  const std::vector<std::uint8_t> bytes = encode(run);
+  EXPECT_EQ(bytes.front(), kFormatVersion);
+  DecodeInfo info;
+  EXPECT_EQ(decode(bytes, &info), run);
+  EXPECT_TRUE(info.known_version);
+  EXPECT_FALSE(info.truncated);
+  EXPECT_EQ(info.bytes_used, bytes.size());
+}
+
+TEST(Codec, EncodingsOfTheBoundsRoundTrip) {
+  for (const std::uint64_t max_pfn : {kDecodeMinPfn, std::uint64_t{1024}, kDecodeMaxPfn}) {
+    balloonbench::Run run;
+    run.config.max_pfn = max_pfn;
+    run.config.nr_pages = max_pfn;
+    run.config.max_low_pfn = 1;
+    run.config.max_pages = 2 * max_pfn;
+    run.config.host_free = max_pfn;
+    run.config.host_other = 0;
+    run.config.auto_translated = true;
+    run.events = {events::set_target(0),
+                  events::set_target(2 * max_pfn),
+                  events::driver_allowance(-128),
+                  events::driver_allowance(127),
+                  events::alloc_empty(kMaxAllocEmpty),
+                  events::tick(4 * kHz),
+                  events::populate_limit(kFrameListEntries),
+                  events::xenstore_target(std::string(kMaxXenstoreBytes, '9')),
+                  events::proc_write(std::string(kMaxProcWriteBytes, '\0'))};
+    ASSERT_EQ(encodable(run), "") << max_pfn;
+    EXPECT_EQ(decode(encode(run)), run) << max_pfn;
+  }
+}
+
+TEST(Codec, GuestSizesRoundTripAcrossEveryOctave) {
+  const std::vector<std::uint64_t> sizes{16,  31,   32,   63,   100,  255,
+                                         256, 1000, 1023, 1024, 2047, 2048};
+  for (const std::uint64_t max_pfn : sizes) {
+    balloonbench::Run run;
+    run.config.max_pfn = max_pfn;
+    run.config.nr_pages = max_pfn / 2;
+    run.config.max_low_pfn = max_pfn;
+    run.config.max_pages = max_pfn;
+    run.config.host_free = 0;
+    run.config.host_other = 0;
+    ASSERT_EQ(encodable(run), "") << max_pfn;
+    EXPECT_EQ(decode(encode(run)).config.max_pfn, max_pfn);
+  }
+}
+
+TEST(Codec, GuestSizesAreSpreadOverOctaves) {
+  // Every raw max_pfn value decodes in range, and each octave gets an eighth of them.
+  std::vector<int> per_octave(8, 0);
+  for (unsigned raw = 0; raw < 65536; ++raw) {
+    const std::vector<std::uint8_t> bytes{kFormatVersion, static_cast<std::uint8_t>(raw & 0xff),
+                                          static_cast<std::uint8_t>(raw >> 8)};
+    const std::uint64_t pfns = decode(bytes).config.max_pfn;
+    ASSERT_GE(pfns, kDecodeMinPfn);
+    ASSERT_LE(pfns, kDecodeMaxPfn);
+    unsigned octave = 0;
+    while (octave < 7 && (kDecodeMinPfn << (octave + 1)) <= pfns) ++octave;
+    ++per_octave[octave];
+  }
+  for (const int count : per_octave) EXPECT_EQ(count, 8192);
+}
+
+TEST(Codec, ArbitraryBytesAlwaysDecodeToABoundedEncodableRun) {
+  std::mt19937_64 rng(20261123);
+  for (int i = 0; i < 3000; ++i) {
+    const std::vector<std::uint8_t> bytes = random_bytes(rng, 600);
+    DecodeInfo info;
+    const balloonbench::Run run = decode(bytes, &info);
+    ASSERT_EQ(validate(run.config), "") << to_hex(bytes);
+    ASSERT_LE(run.config.max_pfn, kDecodeMaxPfn);
+    ASSERT_LE(run.events.size(), kDecodeMaxEvents);
+    ASSERT_EQ(encodable(run), "") << to_hex(bytes);
+    // Encoding is canonical: the re-encoded run decodes to itself.
+    ASSERT_EQ(decode(encode(run)), run) << to_hex(bytes);
+  }
+}
+
+TEST(Codec, ArbitraryBytesRunWithoutCrashingEitherVariant) {
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 300; ++i) {
+    const balloonbench::Run run = decode(random_bytes(rng, 400));
+    for (const Variant variant : {Variant::fixed, Variant::legacy}) {
+      const RunResult result = balloonbench::run(run, WorldOptions{variant});
+      EXPECT_LE(result.events_applied, run.events.size());
+    }
+  }
+}
+
+TEST(Codec, EmptyInputIsTheDefaultGuestWithNoEvents) {
+  DecodeInfo info;
+  const balloonbench::Run run = decode({}, &info);
+  EXPECT_TRUE(run.events.empty());
+  EXPECT_EQ(run.config.max_pfn, 1024U);
+  EXPECT_EQ(run.config.nr_pages, 512U);
+  EXPECT_EQ(run.config.max_low_pfn, 1024U);
+  EXPECT_EQ(run.config.max_pages, 1024U);
+  EXPECT_EQ(run.config.host_free, 256U);
+  EXPECT_TRUE(info.truncated);
+  EXPECT_FALSE(info.known_version);
+}
+
+TEST(Codec, ReportsTruncationUnknownVersionsAndDroppedEvents) {
+  std::vector<std::uint8_t> bytes = encode(every_kind_run());
+  DecodeInfo info;
+  decode(std::span(bytes).first(bytes.size() - 1), &info);
+  EXPECT_TRUE(info.truncated);
+
+  bytes[0] = 99;
+  decode(bytes, &info);
+  EXPECT_EQ(info.version, 99);
+  EXPECT_FALSE(info.known_version);
+
+  balloonbench::Run many;
+  many.events.assign(kDecodeMaxEvents, events::run_work());
+  std::vector<std::uint8_t> long_bytes = encode(many);
+  long_bytes.push_back(static_cast<std::uint8_t>(EventKind::run_work));
+  long_bytes.push_back(static_cast<std::uint8_t>(EventKind::run_work));
+  EXPECT_EQ(decode(long_bytes, &info).events.size(), kDecodeMaxEvents);
+  EXPECT_EQ(info.events_dropped, 2U);
+}
+
+TEST(Codec, RefusesRunsOutsideItsBounds) {
+  balloonbench::Run run;
+  run.config.max_pfn = kDecodeMaxPfn + 1;
+  run.config.max_low_pfn = run.config.max_pfn;
+  run.config.max_pages = run.config.max_pfn;
+  EXPECT_NE(encodable(run), "");
+  EXPECT_THROW(encode(run), std::invalid_argument);
+
+  balloonbench::Run event_out_of_range;
+  event_out_of_range.events = {events::set_target(5000)};  // above 2 * max_pfn
+  EXPECT_NE(encodable(event_out_of_range).find("event #0 (set_target)"), std::string::npos)
+      << encodable(event_out_of_range);
+
+  balloonbench::Run bad_errno;
+  bad_errno.events = {events::populate_error(5)};
+  EXPECT_NE(encodable(bad_errno), "");
+
+  balloonbench::Run stray_field;
+  stray_field.events = {events::run_work()};
+  stray_field.events[0].value = 3;
+  EXPECT_NE(encodable(stray_field), "");
+}
+
+TEST(Codec, ValidateRefusesHostsThatOverflow) {
+  Config config = small_guest();
+  config.host_free = ~std::uint64_t{0} - 511;  // nr_pages + host_free wraps to 0
+  EXPECT_NE(validate(config), "");
+  EXPECT_THROW(World(config, {}), std::invalid_argument);
+}
+
+TEST(Codec, OutOfRangeInFlightActionsRenderAsTheyApply) {
+  Event event = events::in_flight(InFlightAction::host_take, 5);
+  event.extra = 6;  // applied as 6 % 4 == host_free
+  EXPECT_EQ(to_text(event), "in_flight host_free 5");
+}
+
+TEST(Codec, RefusesTooManyEventsAndSaysSoInTheReproduceLine) {
+  balloonbench::Run run;
+  run.events.assign(kDecodeMaxEvents + 1, events::run_work());
+  EXPECT_NE(encodable(run).find("more than 256 events"), std::string::npos);
+  EXPECT_NE(
+      reproduce_command(run, Variant::fixed, Mutation::none).find("outside the encoding's bounds"),
+      std::string::npos);
+}
+
+TEST(Codec, ValidateNamesWhatIsWrong) {
+  Config config = small_guest();
+  config.max_low_pfn = 0;
+  EXPECT_NE(validate(config).find("max_low_pfn"), std::string::npos);
+  config = small_guest();
+  config.max_pfn = std::uint64_t{1} << 31;
+  config.max_low_pfn = config.max_pfn;
+  EXPECT_NE(validate(config).find("2^30"), std::string::npos);
+  config = small_guest();
+  config.max_pfn = 0;
+  EXPECT_NE(validate(config), "");
+  config = small_guest();
+  config.nr_pages = 2000;
+  EXPECT_NE(validate(config), "");
+}
+
+TEST(Codec, BytesAreQuotedReadably) {
+  // Ten bytes: the last is the NUL terminator of the literal.
+  EXPECT_EQ(quote_bytes(std::string("a\tb\"c\\d\x01\n", 10)), "\"a\\tb\\\"c\\\\d\\x01\\n\\x00\"");
+}
+
+TEST(Codec, HexRoundTripsAndRejectsJunk) {
+  const std::vector<std::uint8_t> bytes{0x00, 0x01, 0xab, 0xff};
+  EXPECT_EQ(to_hex(bytes), "0001abff");
+  EXPECT_EQ(from_hex("00 01 AB ff\n"), bytes);
+  EXPECT_EQ(from_hex("0g"), std::nullopt);
+  EXPECT_EQ(from_hex("abc"), std::nullopt);
+}
+
+TEST(Codec, TheSameRunTwiceGivesAnIdenticalTrace) {
+  const balloonbench::Run run = every_kind_run();
+  for (const Variant variant : {Variant::fixed, Variant::legacy}) {
+    Trace first;
+    Trace second;
+    balloonbench::run(run, WorldOptions{variant, Mutation::none, &first});
+    balloonbench::run(decode(encode(run)), WorldOptions{variant, Mutation::none, &second});
+    EXPECT_EQ(first.to_text(), second.to_text());
+    EXPECT_GT(first.entries().size(), run.events.size());
+  }
+}
+
+TEST(Codec, ReproduceCommandReplaysTheRun) {
+  const balloonbench::Run run = every_kind_run();
+  const std::string command = reproduce_command(run, Variant::legacy, Mutation::no_rearm);
+  const std::string prefix = "balloon-repro --variant legacy --mutant no-rearm --hex ";
+  ASSERT_EQ(command.rfind(prefix, 0), 0U) << command;
+  EXPECT_EQ(decode(*from_hex(command.substr(prefix.size()))), run);
+}
+
+}  // namespace
+}  // namespace balloonbench::testing

@@ -1,0 +1,449 @@
+// The driver's rules (SPEC §1), one hand-written scenario each, for both variants
+// where they differ. Each scenario drives a World with events and then reads the
+// core's state, the simulation's state and the hypercalls in the trace.
+
+#include <gtest/gtest.h>
+
+#include "tests/test_support.h"
+
+namespace balloonbench::testing {
+namespace {
+
+using events::alloc_fail;
+using events::delay_work;
+using events::driver_allowance;
+using events::populate_error;
+using events::populate_limit;
+using events::run_work;
+using events::set_target;
+using events::tick;
+using events::timer_late;
+
+// §1.2 Boot.
+
+TEST(Boot, BalloonsEveryPfnXenDidNotPopulate) {
+  Config config = small_guest();
+  config.max_pfn = 64;
+  config.nr_pages = 40;
+  config.max_low_pfn = 64;
+  config.max_pages = 64;
+  World world(config, {});
+  const BalloonCore& core = world.core();
+  EXPECT_EQ(core.current_pages(), 40U);
+  EXPECT_EQ(core.totalram_pages(), 40U);
+  EXPECT_EQ(core.target_pages(), 40U);
+  EXPECT_EQ(core.balloon_low(), 24U);
+  EXPECT_EQ(core.balloon_high(), 0U);
+  ASSERT_EQ(core.balloon_list().size(), 24U);
+  // Lowmem goes in at the head, so the last pfn added comes out first.
+  EXPECT_EQ(core.balloon_list().at(0), 63U);
+  EXPECT_EQ(core.balloon_list().at(23), 40U);
+  EXPECT_TRUE(world.violations().empty()) << describe(world.violations());
+}
+
+TEST(Boot, PutsHighmemAtTheTailInOrder) {
+  Config config = small_guest();
+  config.max_pfn = 64;
+  config.nr_pages = 40;
+  config.max_low_pfn = 48;
+  config.max_pages = 64;
+  World world(config, {});
+  const BalloonList& list = world.core().balloon_list();
+  EXPECT_EQ(world.core().balloon_low(), 8U);
+  EXPECT_EQ(world.core().balloon_high(), 16U);
+  EXPECT_EQ(list.at(0), 47U);
+  EXPECT_EQ(list.at(7), 40U);
+  EXPECT_EQ(list.at(8), 48U);
+  EXPECT_EQ(list.at(23), 63U);
+}
+
+TEST(Boot, CurrentPagesIsAtMostMaxPfn) {
+  Config config = small_guest();
+  config.max_pfn = 10;
+  config.nr_pages = 10;
+  config.max_low_pfn = 10;
+  config.max_pages = 10;
+  NullSimObserver observer;
+  Sim sim(config, observer);
+  BalloonCore core(sim, Variant::fixed);
+  core.balloon_init(/*max_pfn=*/10, /*nr_pages=*/20);
+  EXPECT_EQ(core.current_pages(), 10U);
+  EXPECT_EQ(core.target_pages(), 10U);
+  EXPECT_TRUE(core.balloon_list().empty());
+}
+
+// §1.3 current_target.
+
+TEST(CurrentTarget, NeverAimsAboveWhatTheBalloonCanGiveBack) {
+  World world(small_guest(), {});
+  world.step(set_target(5000));
+  EXPECT_EQ(world.core().current_target(), 1024U);
+  world.step(run_work());
+  EXPECT_EQ(world.core().current_pages(), 1024U);
+  EXPECT_EQ(world.core().balloon_low(), 0U);
+  // Absorbing the whole balloon is the end of it: no timer.
+  EXPECT_FALSE(world.sim().timer_pending());
+  world.finish();
+  EXPECT_EQ(world.outcome(), Outcome::clean) << describe(world.violations());
+}
+
+TEST(CurrentTarget, LegacyIsClampedByTheHardLimit) {
+  World world(with_host(small_guest(), 0), {Variant::legacy});
+  world.step(set_target(900));
+  world.step(run_work());
+  EXPECT_EQ(world.core().hard_limit(), 512U);
+  EXPECT_EQ(world.core().current_target(), 512U);
+  EXPECT_EQ(world.checker().effective_target(), 900U);
+}
+
+// §1.4 increase_reservation.
+
+TEST(Increase, IsClampedToTheFrameList) {
+  Config config = small_guest();
+  config.nr_pages = 100;
+  Trace trace;
+  const RunResult result =
+      run_events(config, {set_target(1024), run_work()}, Variant::fixed, Mutation::none, &trace);
+  EXPECT_EQ(result.outcome, Outcome::clean) << describe(result);
+  EXPECT_EQ(hypercalls(trace), (std::vector<Call>{populate(512, 512), populate(412, 412)}));
+}
+
+TEST(Increase, FixedKeepsThePagesOfAPartialPopulate) {
+  Trace trace;
+  World world(small_guest(), {Variant::fixed, Mutation::none, &trace});
+  world.step(populate_limit(100));
+  world.step(set_target(900));
+  world.step(run_work());
+  EXPECT_EQ(hypercalls(trace), std::vector<Call>{populate(388, 100)});
+  EXPECT_EQ(world.core().current_pages(), 612U);
+  EXPECT_EQ(world.sim().tot_pages(), 612U);
+  EXPECT_EQ(world.core().balloon_low(), 412U);
+  // The head of the list came back: pfns 1023 down to 924.
+  EXPECT_TRUE(world.sim().populated(1023));
+  EXPECT_TRUE(world.sim().populated(924));
+  EXPECT_FALSE(world.sim().populated(923));
+  EXPECT_EQ(world.sim().mapping(1023), world.sim().p2m_entry(1023));
+  // "Needs retry": the loop stopped and the timer is armed a second ahead.
+  EXPECT_TRUE(world.sim().timer_pending());
+  EXPECT_EQ(world.sim().timer_expires(), kHz);
+  EXPECT_TRUE(world.violations().empty()) << describe(world.violations());
+}
+
+TEST(Increase, FixedRetriesAfterAZeroPopulate) {
+  Trace trace;
+  World world(small_guest(), {Variant::fixed, Mutation::none, &trace});
+  world.step(populate_limit(0));
+  world.step(set_target(900));
+  world.step(run_work());
+  EXPECT_EQ(hypercalls(trace), std::vector<Call>{populate(388, 0)});
+  EXPECT_EQ(world.core().current_pages(), 512U);
+  EXPECT_TRUE(world.sim().timer_pending());
+}
+
+TEST(Increase, FixedGivesUpTheRoundOnANegativePopulate) {
+  Trace trace;
+  World world(small_guest(), {Variant::fixed, Mutation::none, &trace});
+  world.step(populate_error(38));
+  world.step(set_target(900));
+  world.step(run_work());
+  EXPECT_EQ(hypercalls(trace), std::vector<Call>{populate(388, -38)});
+  EXPECT_EQ(world.core().current_pages(), 512U);
+  EXPECT_EQ(world.core().balloon_low(), 512U);
+  EXPECT_TRUE(world.sim().timer_pending());
+  world.finish();
+  EXPECT_EQ(world.outcome(), Outcome::clean) << describe(world.violations());
+  EXPECT_EQ(world.core().current_pages(), 900U);
+}
+
+TEST(Increase, LegacyHandsAPartialPopulateBackAndLatchesTheHardLimit) {
+  Trace trace;
+  World world(with_host(small_guest(), 100), {Variant::legacy, Mutation::none, &trace});
+  world.step(set_target(900));
+  world.step(run_work());
+  // The 100 frames go straight back; the limit latches at 512 + 100; the loop then
+  // asks for the 100 again, and Xen (with its frames back) gives them.
+  EXPECT_EQ(hypercalls(trace),
+            (std::vector<Call>{populate(388, 100), decrease(100, 100), populate(100, 100)}));
+  EXPECT_EQ(world.core().hard_limit(), 612U);
+  EXPECT_EQ(world.core().current_pages(), 612U);
+  EXPECT_FALSE(world.sim().timer_pending());
+}
+
+TEST(Increase, LegacyHardLimitSubtractsDriverPages) {
+  Trace trace;
+  World world(with_host(small_guest(), 100), {Variant::legacy, Mutation::none, &trace});
+  world.step(driver_allowance(10));
+  world.step(set_target(900));
+  world.step(run_work());
+  EXPECT_EQ(world.core().hard_limit(), 602U);
+  EXPECT_EQ(hypercalls(trace),
+            (std::vector<Call>{populate(388, 100), decrease(100, 100), populate(90, 90)}));
+}
+
+TEST(Increase, LegacyHardLimitArithmeticIsUnsigned) {
+  // driver_pages above current + rc wraps the limit round to "no limit at all".
+  World world(small_guest(), {Variant::legacy});
+  world.step(driver_allowance(1000));
+  world.step(populate_limit(0));
+  world.step(set_target(900));
+  world.step(run_work());
+  EXPECT_EQ(world.core().hard_limit(), std::uint64_t{512} - 1000);
+  EXPECT_EQ(world.core().current_pages(), 900U);
+}
+
+TEST(Increase, LegacyReportsSuccessOnANegativePopulateAndAsksAgainAtOnce) {
+  // Driven without a checker: the bench would stop this run at the second ask
+  // (`progress`). One error is armed, so the second ask succeeds.
+  BareCore bare(small_guest(), Variant::legacy);
+  bare.sim.arm_populate_error(12);
+  bare.core.balloon_set_new_target(900);
+  bare.core.balloon_process();
+  EXPECT_EQ(bare.core.hard_limit(), kNoHardLimit);
+  EXPECT_EQ(bare.core.current_pages(), 900U);
+  EXPECT_FALSE(bare.sim.timer_pending());
+}
+
+TEST(Increase, ANewTargetClearsTheLegacyHardLimitEvenTheSameValue) {
+  BareCore bare(with_host(small_guest(), 0), Variant::legacy);
+  bare.core.balloon_set_new_target(900);
+  bare.core.balloon_process();
+  ASSERT_EQ(bare.core.hard_limit(), 512U);
+  bare.core.balloon_set_new_target(900);
+  EXPECT_EQ(bare.core.hard_limit(), kNoHardLimit);
+  EXPECT_EQ(bare.core.current_target(), 900U);
+}
+
+TEST(Increase, ReturnsLowmemFirstAndHighmemLast) {
+  Config config = small_guest();
+  config.nr_pages = 256;
+  config.max_low_pfn = 512;
+  World world(config, {});
+  world.step(set_target(300));
+  world.step(run_work());
+  EXPECT_TRUE(world.sim().populated(511));
+  EXPECT_TRUE(world.sim().populated(468));
+  EXPECT_FALSE(world.sim().populated(467));
+  EXPECT_FALSE(world.sim().populated(512));
+  world.step(set_target(1024));
+  world.step(run_work());
+  EXPECT_TRUE(world.sim().populated(1023));
+  // Highmem has no kernel mapping to restore; lowmem does.
+  EXPECT_EQ(world.sim().mapping(1023), kInvalidP2mEntry);
+  EXPECT_EQ(world.sim().mapping(300), world.sim().p2m_entry(300));
+  world.finish();
+  EXPECT_EQ(world.outcome(), Outcome::clean) << describe(world.violations());
+}
+
+TEST(Increase, AutoTranslatedGuestLeavesThePhysmapToXen) {
+  Config config = small_guest();
+  config.auto_translated = true;
+  World world(config, {});
+  world.step(set_target(900));
+  world.step(run_work());
+  EXPECT_EQ(world.core().current_pages(), 900U);
+  EXPECT_TRUE(world.sim().populated(1023));
+  EXPECT_EQ(world.sim().mapping(1023), kInvalidP2mEntry);
+  world.step(set_target(100));
+  world.step(run_work());
+  EXPECT_EQ(world.core().current_pages(), 100U);
+  world.finish();
+  EXPECT_EQ(world.outcome(), Outcome::clean) << describe(world.violations());
+}
+
+// §1.5 decrease_reservation.
+
+TEST(Decrease, IsClampedAndBalloonsThePages) {
+  Config config = small_guest();
+  config.nr_pages = 1024;
+  Trace trace;
+  World world(config, {Variant::fixed, Mutation::none, &trace});
+  world.step(set_target(100));
+  world.step(run_work());
+  EXPECT_EQ(hypercalls(trace), (std::vector<Call>{decrease(512, 512), decrease(412, 412)}));
+  EXPECT_EQ(world.core().current_pages(), 100U);
+  EXPECT_EQ(world.core().balloon_low(), 924U);
+  EXPECT_FALSE(world.sim().populated(1023));
+  EXPECT_EQ(world.sim().mapping(1023), kInvalidP2mEntry);
+  EXPECT_TRUE(world.sim().populated(99));
+  EXPECT_FALSE(world.sim().timer_pending());
+}
+
+TEST(Decrease, StopsAtAnAllocationFailureAndRetries) {
+  Config config = small_guest();
+  config.nr_pages = 1024;
+  Trace trace;
+  World world(config, {Variant::fixed, Mutation::none, &trace});
+  world.step(alloc_fail(10, 1));
+  world.step(set_target(100));
+  world.step(run_work());
+  EXPECT_EQ(hypercalls(trace), std::vector<Call>{decrease(10, 10)});
+  EXPECT_EQ(world.core().current_pages(), 1014U);
+  EXPECT_TRUE(world.sim().timer_pending());
+  world.finish();
+  EXPECT_EQ(world.outcome(), Outcome::clean) << describe(world.violations());
+  EXPECT_EQ(world.core().current_pages(), 100U);
+}
+
+TEST(Decrease, WithNoPageObtainedStillAsksXenForNothing) {
+  Config config = small_guest();
+  config.nr_pages = 1024;
+  Trace trace;
+  World world(config, {Variant::fixed, Mutation::none, &trace});
+  world.step(alloc_fail(0, 1));
+  world.step(set_target(100));
+  world.step(run_work());
+  EXPECT_EQ(hypercalls(trace), std::vector<Call>{decrease(0, 0)});
+  EXPECT_TRUE(world.sim().timer_pending());
+}
+
+TEST(Decrease, TakesHighmemFirst) {
+  Config config = small_guest();
+  config.nr_pages = 1024;
+  config.max_low_pfn = 512;
+  World world(config, {});
+  world.step(set_target(1000));
+  world.step(run_work());
+  EXPECT_EQ(world.core().balloon_high(), 24U);
+  EXPECT_EQ(world.core().balloon_low(), 0U);
+}
+
+TEST(Decrease, ShortAnswerIsABugAndAnExpectedCrash) {
+  Config config = small_guest();
+  config.nr_pages = 1024;
+  config.contract_breaks = true;
+  const RunResult result =
+      run_events(config, {events::decrease_short(3), set_target(100), run_work()});
+  EXPECT_EQ(result.outcome, Outcome::expected_crash) << describe(result);
+  EXPECT_TRUE(result.violations.empty()) << describe(result);
+  EXPECT_NE(result.expected_crash.find("ret != static_cast<long>(nr_pages)"), std::string::npos)
+      << result.expected_crash;
+}
+
+TEST(Decrease, ShortAnswerNeedsTheContractBreaksKnob) {
+  Config config = small_guest();
+  config.nr_pages = 1024;
+  const RunResult result =
+      run_events(config, {events::decrease_short(3), set_target(100), run_work()});
+  EXPECT_EQ(result.outcome, Outcome::clean) << describe(result);
+}
+
+// §1.6 The work function and its retry timer.
+
+TEST(Work, RearmsOneSecondAheadForeverWithoutBackOff) {
+  World world(with_host(small_guest(), 0), {});
+  world.step(set_target(900));
+  world.step(run_work());
+  EXPECT_EQ(world.sim().timer_expires(), kHz);
+  world.step(tick(kHz));
+  EXPECT_EQ(world.sim().timer_expires(), 2 * kHz);
+  world.step(tick(3 * kHz));
+  EXPECT_EQ(world.sim().jiffies(), 4 * kHz);
+  EXPECT_TRUE(world.sim().timer_pending());
+  EXPECT_EQ(world.sim().timer_expires(), 5 * kHz);
+  EXPECT_EQ(world.core().current_pages(), 512U);
+  EXPECT_TRUE(world.violations().empty()) << describe(world.violations());
+}
+
+TEST(Work, StatsCountOnlyTheArmsOfARetryThatFailedAgain) {
+  // Two rounds without the timer: the first arms it, the second (a new target, not a
+  // retry) arms it again. Neither is a re-arm. Other guests hold the host's memory.
+  World world(with_host(small_guest(), 0, 1024), {});
+  world.step(set_target(900));
+  world.step(run_work());
+  world.step(set_target(800));
+  world.step(run_work());
+  EXPECT_EQ(world.stats().timer_arms, 2U);
+  EXPECT_EQ(world.stats().timer_rearms, 0U);
+  // The timer fires, the retry fails again and arms it: one re-arm each time.
+  world.step(tick(kHz));
+  EXPECT_EQ(world.stats().timer_fires, 1U);
+  EXPECT_EQ(world.stats().timer_rearms, 1U);
+  world.step(tick(kHz));
+  EXPECT_EQ(world.stats().timer_rearms, 2U);
+  // A new target's round that fails arms the timer too, but it is no retry.
+  world.step(set_target(850));
+  world.step(run_work());
+  EXPECT_EQ(world.stats().timer_arms, 5U);
+  EXPECT_EQ(world.stats().timer_rearms, 2U);
+  world.step(set_target(800));
+  world.step(run_work());
+  // With the host relieved, the next retry reaches the target and arms nothing.
+  world.step(events::host_free(1024));
+  world.step(tick(kHz));
+  EXPECT_EQ(world.stats().timer_fires, 3U);
+  EXPECT_EQ(world.stats().timer_rearms, 2U);
+  EXPECT_EQ(world.core().current_pages(), 800U);
+}
+
+TEST(Work, ReachingTheTargetLeavesNoTimer) {
+  World world(small_guest(), {});
+  world.step(set_target(900));
+  world.step(run_work());
+  EXPECT_EQ(world.core().current_pages(), 900U);
+  EXPECT_FALSE(world.sim().timer_pending());
+}
+
+TEST(Work, TheTimerOnlySchedulesTheWork) {
+  World world(small_guest(), {});
+  world.step(populate_limit(0));
+  world.step(set_target(900));
+  world.step(run_work());
+  world.step(delay_work(150));
+  world.step(tick(120));
+  // The timer fired at 100 and scheduled the work, which may not run before 150.
+  EXPECT_FALSE(world.sim().timer_pending());
+  EXPECT_TRUE(world.sim().work_pending());
+  EXPECT_EQ(world.core().current_pages(), 512U);
+  world.step(tick(50));
+  EXPECT_FALSE(world.sim().work_pending());
+  EXPECT_EQ(world.core().current_pages(), 900U);
+}
+
+TEST(Work, SchedulingPendingWorkIsANoOp) {
+  Trace trace;
+  World world(small_guest(), {Variant::fixed, Mutation::none, &trace});
+  world.step(set_target(900));
+  world.step(set_target(800));
+  EXPECT_EQ(count_entries(trace, TraceKind::work_scheduled), 1U);
+}
+
+TEST(Work, RunsOnlyWhenTheBenchLetsIt) {
+  World world(small_guest(), {});
+  world.step(set_target(900));
+  EXPECT_TRUE(world.sim().work_pending());
+  EXPECT_EQ(world.core().current_pages(), 512U);
+}
+
+TEST(Work, TheTraceSaysWhyAWorkRunDidNotHappen) {
+  Trace trace;
+  World world(small_guest(), {Variant::fixed, Mutation::no_rearm, &trace});
+  world.step(run_work());
+  world.step(set_target(900));
+  world.step(delay_work(50));
+  world.step(run_work());
+  world.step(events::proc_write("4M"));
+  world.step(events::proc_read());
+  const std::string text = trace.to_text();
+  EXPECT_NE(text.find("mutation=no-rearm"), std::string::npos);
+  EXPECT_NE(text.find("no work pending"), std::string::npos);
+  EXPECT_NE(text.find("work delayed until t=50"), std::string::npos);
+  EXPECT_NE(text.find("write returned 2"), std::string::npos);
+  EXPECT_NE(text.find("read: Current allocation:"), std::string::npos);
+}
+
+TEST(Work, ALateTimerFiresLate) {
+  World world(small_guest(), {});
+  world.step(populate_limit(0));
+  world.step(set_target(900));
+  world.step(run_work());
+  world.step(timer_late(30));
+  world.step(tick(120));
+  EXPECT_TRUE(world.sim().timer_pending());
+  EXPECT_EQ(world.core().current_pages(), 512U);
+  world.step(tick(10));
+  EXPECT_FALSE(world.sim().timer_pending());
+  EXPECT_EQ(world.core().current_pages(), 900U);
+}
+
+}  // namespace
+}  // namespace balloonbench::testing

@@ -1,0 +1,179 @@
+// The simulated hypervisor and guest (SPEC §2): prefix answers, ownership, max_pages,
+// other guests' memory, in-flight interleavings and deterministic frame numbering.
+// Hypercalls are made directly on a Sim where that is clearer than a whole run.
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "tests/test_support.h"
+
+namespace balloonbench::testing {
+namespace {
+
+using events::in_flight;
+using events::run_work;
+using events::set_target;
+
+TEST(Sim, PopulateIsLimitedByTheHostPool) {
+  Trace trace;
+  run_events(with_host(small_guest(), 50), {set_target(900), run_work()}, Variant::fixed,
+             Mutation::none, &trace);
+  EXPECT_EQ(hypercalls(trace).front(), populate(388, 50));
+}
+
+TEST(Sim, PopulateNeverTakesTheDomainOverMaxPages) {
+  Config config = small_guest();
+  config.max_pages = 600;
+  Trace trace;
+  World world(config, {Variant::fixed, Mutation::none, &trace});
+  world.step(set_target(900));
+  world.step(run_work());
+  EXPECT_EQ(hypercalls(trace), std::vector<Call>{populate(388, 88)});
+  EXPECT_EQ(world.sim().tot_pages(), 600U);
+  world.finish();
+  // 900 is above max_pages, so liveness is not judged; nothing else fails.
+  EXPECT_FALSE(world.converge_judged());
+  EXPECT_EQ(world.outcome(), Outcome::clean) << describe(world.violations());
+}
+
+TEST(Sim, MaxPagesNeverDropsBelowWhatTheDomainHolds) {
+  World world(small_guest(), {});
+  world.step(events::set_max_pages(10));
+  EXPECT_EQ(world.sim().max_pages(), 512U);
+  world.step(events::set_max_pages(2000));
+  EXPECT_EQ(world.sim().max_pages(), 2000U);
+}
+
+TEST(Sim, OtherGuestsTakeAndFreeHostMemory) {
+  World world(with_host(small_guest(), 50, 0), {});
+  world.step(events::host_take(30));
+  EXPECT_EQ(world.sim().free_frames(), 20U);
+  EXPECT_EQ(world.sim().other_frames(), 30U);
+  world.step(events::host_take(100));
+  EXPECT_EQ(world.sim().free_frames(), 0U);
+  world.step(events::host_free(1000));
+  EXPECT_EQ(world.sim().free_frames(), 50U);
+  EXPECT_EQ(world.sim().other_frames(), 0U);
+}
+
+TEST(Sim, DecreaseStopsAtTheFirstFrameTheDomainDoesNotOwn) {
+  NullSimObserver observer;
+  Sim sim(small_guest(), observer);
+  std::vector<std::uint64_t> frames{sim.pfn_to_mfn(0), kMfnBase - 1, sim.pfn_to_mfn(1)};
+  Reservation reservation{frames.data(), frames.size(), 0};
+  EXPECT_EQ(sim.memory_op(MemoryOp::decrease_reservation, reservation), 1);
+  EXPECT_EQ(sim.tot_pages(), 511U);
+  // Freeing the same frame again gets nothing.
+  Reservation again{frames.data(), 1, 0};
+  EXPECT_EQ(sim.memory_op(MemoryOp::decrease_reservation, again), 0);
+  EXPECT_EQ(sim.tot_pages(), 511U);
+}
+
+TEST(Sim, PopulateAnswersAPrefixAndWritesTheFramesBack) {
+  NullSimObserver observer;
+  Sim sim(with_host(small_guest(), 3), observer);
+  std::vector<std::uint64_t> extents{1000, 1001, 1002, 1003, 1004};
+  Reservation reservation{extents.data(), extents.size(), 0};
+  EXPECT_EQ(sim.memory_op(MemoryOp::populate_physmap, reservation), 3);
+  for (std::size_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(sim.frame_valid(extents[i])) << i;
+    EXPECT_EQ(sim.owner(extents[i]), FrameOwner::self);
+    EXPECT_EQ(sim.m2p(extents[i]), 1000 + i);
+  }
+  EXPECT_EQ(extents[3], 1003U);  // untouched past the answer
+}
+
+TEST(Sim, AutoTranslatedPopulateKeepsGpfnsAndStopsAtAPopulatedOne) {
+  Config config = small_guest();
+  config.auto_translated = true;
+  NullSimObserver observer;
+  Sim sim(config, observer);
+  std::vector<std::uint64_t> extents{1000, 1001, 5, 1002};
+  Reservation reservation{extents.data(), extents.size(), 0};
+  EXPECT_EQ(sim.memory_op(MemoryOp::populate_physmap, reservation), 2);
+  EXPECT_EQ(extents[0], 1000U);
+  EXPECT_TRUE(sim.populated(1001));
+  EXPECT_FALSE(sim.populated(1002));
+}
+
+TEST(Sim, NegativeAnswerChangesNothing) {
+  NullSimObserver observer;
+  Sim sim(small_guest(), observer);
+  sim.arm_populate_error(38);
+  std::vector<std::uint64_t> extents{1000, 1001};
+  Reservation reservation{extents.data(), extents.size(), 0};
+  EXPECT_EQ(sim.memory_op(MemoryOp::populate_physmap, reservation), -38);
+  EXPECT_EQ(sim.tot_pages(), 512U);
+  EXPECT_EQ(sim.free_frames(), 2048U);
+}
+
+TEST(Sim, ErrorAnswersAreAlwaysANegativeErrno) {
+  NullSimObserver observer;
+  Sim sim(small_guest(), observer);
+  std::vector<std::uint64_t> extents{1000};
+  for (const std::uint64_t error : {std::uint64_t{0}, std::uint64_t{1} << 63, ~std::uint64_t{0}}) {
+    sim.arm_populate_error(error);
+    Reservation reservation{extents.data(), 1, 0};
+    const long rc = sim.memory_op(MemoryOp::populate_physmap, reservation);
+    EXPECT_LT(rc, 0) << error;
+    EXPECT_GE(rc, -4095) << error;
+  }
+  EXPECT_EQ(sim.tot_pages(), 512U);
+}
+
+TEST(Sim, AnInFlightTargetWriteLandsBetweenRequestAndAnswer) {
+  Trace trace;
+  World world(small_guest(), {Variant::fixed, Mutation::none, &trace});
+  world.step(in_flight(InFlightAction::set_target, 600));
+  world.step(set_target(900));
+  world.step(run_work());
+  // The populate was asked for 388 before the write; the loop then sees the new
+  // target and gives back what is now too much.
+  EXPECT_EQ(hypercalls(trace), (std::vector<Call>{populate(388, 388), decrease(300, 300)}));
+  EXPECT_EQ(world.core().current_pages(), 600U);
+  std::vector<TraceKind> order;
+  for (const TraceEntry& entry : trace.entries()) {
+    if (entry.kind == TraceKind::in_flight || entry.kind == TraceKind::hypercall)
+      order.push_back(entry.kind);
+  }
+  EXPECT_EQ(order.front(), TraceKind::in_flight);
+  world.finish();
+  EXPECT_EQ(world.outcome(), Outcome::clean) << describe(world.violations());
+}
+
+TEST(Sim, AnInFlightHostTakeShortensThePopulate) {
+  Trace trace;
+  run_events(with_host(small_guest(), 400),
+             {in_flight(InFlightAction::host_take, 350), set_target(900), run_work()},
+             Variant::fixed, Mutation::none, &trace);
+  EXPECT_EQ(hypercalls(trace).front(), populate(388, 50));
+}
+
+TEST(Sim, FrameNumbersAreScatteredAndDeterministic) {
+  NullSimObserver observer;
+  Sim first(small_guest(), observer);
+  Sim second(small_guest(), observer);
+  bool any_offset_differs = false;
+  for (pfn_t pfn = 0; pfn < 512; ++pfn) {
+    EXPECT_EQ(first.pfn_to_mfn(pfn), second.pfn_to_mfn(pfn));
+    EXPECT_TRUE(first.frame_valid(first.pfn_to_mfn(pfn)));
+    if (pfn > 0 && first.pfn_to_mfn(pfn) != first.pfn_to_mfn(pfn - 1) + 1)
+      any_offset_differs = true;
+  }
+  EXPECT_TRUE(any_offset_differs);
+}
+
+TEST(Sim, HealGivesTheHostEnoughForTheTargetWithinMaxPages) {
+  World world(with_host(small_guest(), 0, 0), {});
+  world.step(set_target(1000));
+  world.step(run_work());
+  EXPECT_EQ(world.core().current_pages(), 512U);
+  world.finish();
+  EXPECT_TRUE(world.converge_judged());
+  EXPECT_EQ(world.core().current_pages(), 1000U);
+  EXPECT_EQ(world.outcome(), Outcome::clean) << describe(world.violations());
+}
+
+}  // namespace
+}  // namespace balloonbench::testing
