@@ -15,6 +15,7 @@ namespace {
 
 Variant g_variant = Variant::fixed;
 Mutation g_mutation = Mutation::none;
+std::optional<InvariantId> g_only;
 
 }  // namespace
 
@@ -38,9 +39,19 @@ void init_from_env() {
     }
     g_mutation = *parsed;
   }
+  if (const char* name = std::getenv("BALLOON_ONLY_INVARIANT"); name != nullptr && *name != '\0') {
+    g_only = parse_invariant(name);
+    if (!g_only.has_value()) {
+      std::fprintf(stderr, "BALLOON_ONLY_INVARIANT=%s: not an invariant id; known:", name);
+      for (const InvariantId id : all_invariants()) std::fprintf(stderr, " %s", invariant_name(id));
+      std::fprintf(stderr, "\n");
+      std::exit(2);
+    }
+  }
 }
 
 Variant variant() { return g_variant; }
+bool reported(const Violation& first) { return !g_only.has_value() || first.id == *g_only; }
 Mutation mutation() { return g_mutation; }
 
 void report_and_abort(const Failure& failure) {

@@ -1,6 +1,6 @@
 // What the fuzz targets share: the variant and mutation chosen by the environment
-// (BALLOON_VARIANT=fixed|legacy, BALLOON_MUTANT=<name>), read once at start-up, and
-// the crash report that ends a run with a violation.
+// (BALLOON_VARIANT=fixed|legacy, BALLOON_MUTANT=<name>, BALLOON_ONLY_INVARIANT=<id>),
+// read once at start-up, and the crash report that ends a run with a violation.
 #pragma once
 
 #include "driver/xen-2.6.18/balloon.h"
@@ -10,11 +10,15 @@
 
 namespace balloonbench::fuzz {
 
-// Reads BALLOON_VARIANT and BALLOON_MUTANT; exits with status 2 and a message when
-// either names nothing known.
+// Reads BALLOON_VARIANT, BALLOON_MUTANT and BALLOON_ONLY_INVARIANT; exits with status
+// 2 and a message when one names nothing known.
 void init_from_env();
 Variant variant();
 Mutation mutation();
+// Whether a run whose first violation is `first` ends in a crash report. With
+// BALLOON_ONLY_INVARIANT=<id> only that invariant does, so that a search can be aimed
+// at one invariant (the fuzz teeth use it); by default every violation does.
+bool reported(const Violation& first);
 
 // Prints the failure for people (the violation, the driver, a reproduce line) and then
 // the one machine-readable BALLOONBENCH-FAILURE line to stderr, and aborts so that the

@@ -33,8 +33,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: %s FILE|DIR...\n"
                  "Runs each input once through the fuzz target (no fuzzing). A directory\n"
-                 "means every regular file in it. Exit 0 when every input ran; an input\n"
-                 "that breaks an invariant aborts, as under libFuzzer.\n",
+                 "means every regular file in it but README files and dotfiles. Exit 0\n"
+                 "when every input ran, 1 when the target rejected one (returned -1, as\n"
+                 "for a run of an unknown format version); an input that breaks an\n"
+                 "invariant aborts, as under libFuzzer.\n",
                  argv[0]);
     return 2;
   }
@@ -46,6 +48,8 @@ int main(int argc, char** argv) {
     if (fs::is_directory(arg, error)) {
       std::vector<fs::path> files;
       for (const auto& entry : fs::directory_iterator(arg, error)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind("README", 0) == 0 || name.rfind('.', 0) == 0) continue;
         if (entry.is_regular_file()) files.push_back(entry.path());
       }
       if (files.empty()) {
@@ -62,14 +66,18 @@ int main(int argc, char** argv) {
     }
   }
   std::vector<std::uint8_t> bytes;
+  std::size_t rejected = 0;
   for (const fs::path& path : inputs) {
     if (!read_file(path, bytes)) {
       std::fprintf(stderr, "%s: cannot read\n", path.c_str());
       return 2;
     }
     std::fprintf(stderr, "running %s (%zu bytes)\n", path.c_str(), bytes.size());
-    LLVMFuzzerTestOneInput(bytes.data(), bytes.size());
+    if (LLVMFuzzerTestOneInput(bytes.data(), bytes.size()) == -1) {
+      std::fprintf(stderr, "%s: rejected by the target (not an input it accepts)\n", path.c_str());
+      ++rejected;
+    }
   }
-  std::fprintf(stderr, "ran %zu inputs\n", inputs.size());
-  return 0;
+  std::fprintf(stderr, "ran %zu inputs, %zu rejected\n", inputs.size(), rejected);
+  return rejected == 0 ? 0 : 1;
 }

@@ -2,17 +2,25 @@
 # Teeth check for a fuzz target: fuzz from a seed corpus with a fixed libFuzzer seed
 # and a fixed execution budget, and check the outcome.
 #   teeth.sh FUZZER EXPECT RUNS SEEDS WORKDIR [SEED_CHECK]
-# EXPECT is "clean" (no crash) or a text the crash report must contain. The variant
-# and mutation come from BALLOON_VARIANT and BALLOON_MUTANT, as for the target itself.
+# EXPECT is one of:
+#   clean             no crash at all
+#   invariant:<id>    the first crash is that invariant's violation, read from the
+#                     target's BALLOONBENCH-FAILURE line (its JSON key), never from prose
+#   <kind>:<detail>   the same for another failure key (e.g. proc-write-contract:...)
+#   sanitizer:<kind>  the first crash is a sanitizer report of that kind, read from the
+#                     sanitizer's own "SUMMARY: <Name>Sanitizer: <kind>" line
+# A crash counts only if it comes after libFuzzer's INITED line, that is, after the
+# seeds have all run; a crash of another kind fails the check. The variant, mutation
+# and BALLOON_ONLY_INVARIANT come from the environment, as for the target itself.
 # With SEED_CHECK (balloon-repro, or the target's replay executable), only the seeds
-# that pass on this core are used, so a crash has to be found by fuzzing; in any case a crash counts only if it comes after
-# libFuzzer's INITED line, that is, after the seeds have all run.
+# that pass on this core are used, so the crash has to be found by fuzzing.
 set -u
 if [[ $# -lt 5 || $# -gt 6 ]]; then
   echo "usage: teeth.sh FUZZER EXPECT RUNS SEEDS WORKDIR [SEED_CHECK]" >&2
   exit 2
 fi
 fuzzer=$1 expect=$2 runs=$3 seeds=$4 work=$5 repro=${6:-}
+command -v jq >/dev/null || { echo "teeth.sh: jq is missing (ci/deps installs it)" >&2; exit 2; }
 rm -rf "$work"
 mkdir -p "$work/corpus" "$work/artifacts" "$work/seeds"
 # Whether a seed passes on this core: balloon-repro judges runs; any other command
@@ -57,6 +65,22 @@ fi
 status=$?
 artifacts=$(find "$work/artifacts" -type f | wc -l)
 executed=$(grep -aoE '^#[0-9]+' "$work/log" | tail -n 1)
+inited=$(grep -anE 'INITED' "$work/log" | head -n 1 | cut -d: -f1)
+
+# The first failure in the log after line $1: its key, from the structured line or
+# the sanitizer's summary; empty when there is none.
+first_failure_after() {
+  local line key
+  line=$(tail -n +"$(($1 + 1))" "$work/log" | grep -aE '^(BALLOONBENCH-FAILURE |SUMMARY: [A-Za-z]+Sanitizer: )' |
+    head -n 1)
+  case $line in
+    BALLOONBENCH-FAILURE\ *) key=$(jq -r '.key // empty' <<<"${line#BALLOONBENCH-FAILURE }" 2>/dev/null) ;;
+    SUMMARY:*) key="sanitizer:$(awk '{print $3}' <<<"$line")" ;;
+    *) key="" ;;
+  esac
+  echo "$key"
+}
+
 if [[ $expect == clean ]]; then
   if [[ $status -eq 0 && $artifacts -eq 0 ]]; then
     echo "no crash in $runs runs, as expected (last status ${executed:-?})"
@@ -64,14 +88,14 @@ if [[ $expect == clean ]]; then
   fi
   echo "expected no crash in $runs runs, but the fuzzer exited $status with $artifacts artifacts:" >&2
 else
-  inited=$(grep -anE 'INITED' "$work/log" | head -n 1 | cut -d: -f1)
-  found=$(grep -anF -- "$expect" "$work/log" | head -n 1 | cut -d: -f1)
-  if [[ $status -ne 0 && $artifacts -gt 0 && -n $inited && -n $found && $found -gt $inited ]]; then
-    echo "crash found by fuzzing after ${executed:-?} executions: $(sed -n "${found}p" "$work/log")"
+  found=""
+  [[ -n $inited ]] && found=$(first_failure_after "$inited")
+  if [[ $status -ne 0 && $artifacts -gt 0 && $found == "$expect" ]]; then
+    echo "$expect found by fuzzing after ${executed:-?} executions"
     exit 0
   fi
-  echo "expected a crash reporting '$expect' after the seeds ran, within $runs runs;" \
-    "exit $status, $artifacts artifacts, INITED at line ${inited:-none}, report at line ${found:-none}:" >&2
+  echo "expected a crash keyed $expect after the seeds ran, within $runs runs; exit $status," \
+    "$artifacts artifacts, INITED at line ${inited:-none}, first failure: ${found:-none}" >&2
 fi
 tail -n 30 "$work/log" >&2
 exit 1

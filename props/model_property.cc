@@ -32,9 +32,13 @@ using Command = rc::state::Command<Model, Sut>;
 
 [[noreturn]] void fail(const Sut& sut, const std::string& what) {
   record_counterexample(sut.run);
-  std::string message = what;
-  if (!sut.world.violations().empty()) message += "\n" + to_text(sut.world.violations().front());
-  message += "\nreproduce: " + reproduce_command(sut.run, sut.variant, sut.mutation);
+  std::string message = what + "\n";
+  if (sut.world.violations().empty()) {
+    message += "reproduce: " + reproduce_command(sut.run, sut.variant, sut.mutation);
+  } else {
+    message += to_text(
+        invariant_failure(sut.run, sut.world.violations().front(), sut.variant, sut.mutation));
+  }
   throw rc::detail::CaseResult(rc::detail::CaseResult::Type::Failure, message);
 }
 

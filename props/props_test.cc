@@ -3,6 +3,7 @@
 // situation it is meant to cover; a generator change that stops producing, say,
 // negative populates fails here instead of quietly testing less.
 
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
 #include "props/generators.h"
@@ -57,6 +58,23 @@ TEST(Distribution, LegacyRunsLatchTheHardLimit) {
     classify(config, run_result.stats);
   });
   expect_success_covering(result, {"hard limit latched"});
+}
+
+// The coverage check fires on a situation that comes up too rarely, not only on one
+// that never does: a tag in about one case in 500 is below the 1% floor.
+TEST(Distribution, ARareSituationIsNotCoverage) {
+  int calls = 0;
+  const Result result = check_with(
+      "rare",
+      [&calls] {
+        if (++calls % 500 == 0) RC_TAG("rare");
+        RC_TAG("common");
+      },
+      1, 2000);
+  expect_success_covering(result, {"common"});
+  EXPECT_NONFATAL_FAILURE(expect_success_covering(result, {"rare"}),
+                          "the generators hardly cover it any more");
+  EXPECT_NONFATAL_FAILURE(expect_success_covering(result, {"never"}), "came up in 0 of 2000");
 }
 
 }  // namespace

@@ -34,6 +34,8 @@ Result check_with(const std::string& id, const std::function<void()>& property, 
 std::map<std::string, int> tag_counts(const Result& result);
 
 // Fails the current test unless `result` is a success that reached every tag.
+// The least share of a property's cases that must reach each required situation.
+inline constexpr double kMinTagShare = 0.01;
 void expect_success_covering(const Result& result, const std::vector<std::string>& required);
 
 // The failure message of a run: its first violation and the line that replays it.

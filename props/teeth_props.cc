@@ -78,6 +78,23 @@ TEST(PropertyTeeth, EverySeededBugIsCaught) {
                         std::chrono::steady_clock::now() - start)
                         .count();
     ASSERT_TRUE(result.is<rc::detail::FailureResult>()) << mutation_name(mutation) << " escaped";
+    // The catalogue must have caught it through the invariant the bug exists to trip:
+    // the shrunk counterexample, replayed, stops at a step that breaks it (a step
+    // reports each broken invariant once, in the order the checks run).
+    if (by == "catalogue") {
+      const RunResult replayed =
+          run(*last_counterexample(), WorldOptions{Variant::fixed, mutation, nullptr});
+      ASSERT_EQ(replayed.outcome, Outcome::violation) << mutation_name(mutation);
+      const InvariantId expected = *invariant_for_mutation(mutation);
+      bool seen = false;
+      std::string found;
+      for (const Violation& violation : replayed.violations) {
+        seen = seen || violation.id == expected;
+        found += "\n  " + to_text(violation);
+      }
+      EXPECT_TRUE(seen) << mutation_name(mutation) << " should break " << invariant_name(expected)
+                        << "; the counterexample breaks:" << found;
+    }
     std::printf(
         "%s: caught by the %s property after %d passing cases, shrunk to %zu events, %lld ms\n",
         mutation_name(mutation), by.c_str(), result.get<rc::detail::FailureResult>().numSuccess,

@@ -8,6 +8,13 @@
 namespace balloonbench {
 namespace {
 
+// Version 1 reads an event's kind as a byte modulo the number of kinds, and an
+// in-flight action's as modulo the number of actions; a new kind or action would
+// change what old files mean.
+static_assert(kEventKinds == 19 && kInFlightActions == 4,
+              "a new event kind or in-flight action changes what bytes decode to: bump "
+              "kFormatVersion and keep decoding version 1 with its own counts");
+
 // A field's values are [lo, hi]; the raw value 0 decodes to `zero`, so that an input
 // of zero bytes describes a useful guest rather than the smallest one. Arithmetic
 // wraps, which lets a range hold negative numbers in two's complement.

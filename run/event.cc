@@ -2,19 +2,22 @@
 
 #include <array>
 #include <cstdio>
+#include <iterator>
 #include <utility>
 
 namespace balloonbench {
 namespace {
 
-constexpr std::array<const char*, kEventKinds> kEventNames{
+constexpr const char* kEventNames[] = {
     "set_target",  "xenstore_target", "proc_write",     "proc_read",      "driver_allowance",
     "alloc_empty", "free_empty",      "run_work",       "tick",           "host_take",
     "host_free",   "set_max_pages",   "populate_limit", "populate_error", "alloc_fail",
     "in_flight",   "timer_late",      "delay_work",     "decrease_short"};
+static_assert(std::size(kEventNames) == kEventKinds, "every EventKind needs its name, in order");
 
-constexpr std::array<const char*, kInFlightActions> kInFlightNames{"set_target", "host_take",
-                                                                   "host_free", "set_max_pages"};
+constexpr const char* kInFlightNames[] = {"set_target", "host_take", "host_free", "set_max_pages"};
+static_assert(std::size(kInFlightNames) == kInFlightActions,
+              "every InFlightAction needs its name, in order");
 
 std::string number(std::uint64_t value) { return std::to_string(value); }
 
@@ -22,12 +25,12 @@ std::string number(std::uint64_t value) { return std::to_string(value); }
 
 const char* event_kind_name(EventKind kind) {
   const auto index = static_cast<std::size_t>(kind);
-  return index < kEventNames.size() ? kEventNames[index] : "?";
+  return index < std::size(kEventNames) ? kEventNames[index] : "?";
 }
 
 const char* in_flight_name(InFlightAction action) {
   const auto index = static_cast<std::size_t>(action);
-  return index < kInFlightNames.size() ? kInFlightNames[index] : "?";
+  return index < std::size(kInFlightNames) ? kInFlightNames[index] : "?";
 }
 
 std::string quote_bytes(const std::string& bytes) {

@@ -35,11 +35,12 @@ enum class EventKind : std::uint8_t {
   delay_work,      // value: the work item may not run for this many jiffies
   decrease_short,  // value: the next decrease answers this (breaks Xen's contract; knob)
 };
-inline constexpr unsigned kEventKinds = 19;
+inline constexpr unsigned kEventKinds = static_cast<unsigned>(EventKind::decrease_short) + 1;
 
 // What happens between a hypercall's request and its answer.
 enum class InFlightAction : std::uint8_t { set_target, host_take, host_free, set_max_pages };
-inline constexpr unsigned kInFlightActions = 4;
+inline constexpr unsigned kInFlightActions =
+    static_cast<unsigned>(InFlightAction::set_max_pages) + 1;
 
 struct Event {
   EventKind kind = EventKind::run_work;

@@ -65,6 +65,33 @@ std::optional<InvariantId> invariant_of_file_name(std::string_view name) {
   return found;
 }
 
+std::optional<InvariantId> invariant_for_mutation(Mutation mutation) {
+  switch (mutation) {
+    case Mutation::none:
+    case Mutation::proc_write_reads_past_count:
+      return std::nullopt;
+    case Mutation::forget_current_pages:
+      return InvariantId::ledger;
+    case Mutation::keep_p2m_on_decrease:
+      return InvariantId::p2m;
+    case Mutation::highmem_at_head:
+      return InvariantId::list;
+    case Mutation::overshoot_target:
+      return InvariantId::at_or_below_target;
+    case Mutation::no_batch_clamp:
+      return InvariantId::batch;
+    case Mutation::ignore_need_sleep:
+      return InvariantId::progress;
+    case Mutation::no_rearm:
+      return InvariantId::rearm;
+    case Mutation::alarm_forgets_work:
+      return InvariantId::converge;
+    case Mutation::bug_on_short_populate:
+      return InvariantId::no_bug;
+  }
+  return std::nullopt;
+}
+
 const char* phase_name(Phase phase) { return kPhaseNames[static_cast<std::size_t>(phase)]; }
 
 std::string to_text(const Violation& violation) {

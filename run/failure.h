@@ -40,6 +40,10 @@ const std::vector<InvariantId>& all_invariants();
 // The catalogue id a corpus/regressions file name starts with (`<id>-<description>`).
 std::optional<InvariantId> invariant_of_file_name(std::string_view name);
 
+// The invariant each seeded bug exists to trip (docs/invariants.md); nothing for
+// Mutation::none and for the /proc over-read, which AddressSanitizer catches.
+std::optional<InvariantId> invariant_for_mutation(Mutation mutation);
+
 // Where in a run something was found.
 enum class Phase : std::uint8_t { boot, event, epilogue };
 const char* phase_name(Phase phase);

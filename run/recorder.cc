@@ -116,6 +116,12 @@ void Recorder::livelock(MemoryOp op) {
     add(TraceKind::note, std::string(memory_op_name(op)) + " over the work run's budget: livelock");
 }
 
+void Recorder::hypercall_issued(const Reservation& reservation) {
+  if (trace_ == nullptr) return;
+  extents_asked_.assign(reservation.extent_start,
+                        reservation.extent_start + reservation.nr_extents);
+}
+
 void Recorder::hypercall_answered(MemoryOp op, const Reservation& reservation, long rc) {
   if (reservation.nr_extents == kFrameListEntries) ++stats_.full_batches;
   const bool short_answer = rc >= 0 && static_cast<std::uint64_t>(rc) < reservation.nr_extents;
@@ -136,6 +142,10 @@ void Recorder::hypercall_answered(MemoryOp op, const Reservation& reservation, l
   made.op = op;
   made.asked = reservation.nr_extents;
   made.answer = rc;
+  made.extents_asked = std::move(extents_asked_);
+  extents_asked_.clear();
+  made.extents_answered.assign(reservation.extent_start,
+                               reservation.extent_start + reservation.nr_extents);
   std::string verdict;
   if (rc < 0) {
     verdict = " (error)";

@@ -57,6 +57,7 @@ class Recorder {
   void livelock(MemoryOp op);
 
   // What crossed the environment boundary.
+  void hypercall_issued(const Reservation& reservation);
   void hypercall_answered(MemoryOp op, const Reservation& reservation, long rc);
   void in_flight(InFlightAction action, std::uint64_t value);
   void timer_armed(std::uint64_t expires);
@@ -80,6 +81,7 @@ class Recorder {
   TraceEntry entry(TraceKind kind) const;
 
   Trace* trace_;
+  std::vector<std::uint64_t> extents_asked_;  // of the hypercall in flight, when tracing
   const Sim& sim_;
   const BalloonCore& core_;
   const Checker& checker_;

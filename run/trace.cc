@@ -1,6 +1,6 @@
 #include "run/trace.h"
 
-#include <array>
+#include <iterator>
 
 namespace balloonbench {
 namespace {
@@ -10,10 +10,12 @@ std::string n(std::uint64_t value) { return std::to_string(value); }
 }  // namespace
 
 const char* trace_kind_name(TraceKind kind) {
-  static constexpr std::array<const char*, 13> kNames{
+  static constexpr const char* kNames[] = {
       "config",      "event",          "hypercall", "in_flight", "timer_armed",
       "timer_fired", "work_scheduled", "work_run",  "work_done", "note",
       "state",       "violation",      "epilogue"};
+  static_assert(std::size(kNames) == static_cast<std::size_t>(TraceKind::epilogue) + 1,
+                "every TraceKind needs its name, in order");
   return kNames[static_cast<std::size_t>(kind)];
 }
 

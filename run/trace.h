@@ -53,10 +53,14 @@ struct TraceEntry {
   std::size_t event_index = 0;
   std::uint64_t jiffies = 0;
   std::string text;  // what the entry says, without indentation
-  // TraceKind::hypercall
+  // TraceKind::hypercall: the extents as the driver asked (pfns for a populate and
+  // for an auto-translated guest's decrease, frames for a PV decrease) and, after the
+  // answer, as Xen left them (a PV populate's first `answer` hold the new frames).
   MemoryOp op = MemoryOp::populate_physmap;
   std::uint64_t asked = 0;
   long answer = 0;
+  std::vector<std::uint64_t> extents_asked;
+  std::vector<std::uint64_t> extents_answered;
   // TraceKind::state and TraceKind::work_done: the state at that moment
   StateSnapshot state;
   // TraceKind::violation

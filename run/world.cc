@@ -311,6 +311,7 @@ void World::heal() {
 // Between the request and the answer: check the request, then carry out the next
 // in-flight action, if one is armed.
 void World::hypercall_issued(MemoryOp op, const Reservation& reservation) {
+  recorder_.hypercall_issued(reservation);
   if (checker_.hypercall_issued(op, reservation)) {
     recorder_.livelock(op);
     throw Livelock{};

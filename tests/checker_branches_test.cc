@@ -172,6 +172,32 @@ TEST(CheckerBranches, at_or_below_target_TotPagesAboveMaxPages) {
   expect_report(rig.step(), InvariantId::at_or_below_target, "tot_pages=512 exceeds max_pages=100");
 }
 
+// The extents half of no-partial-return, on its own: the settled check has nothing
+// pending (the checker never heard of the populate), so only the decrease's extents
+// can tell that a frame populate just gave is going straight back.
+TEST(CheckerBranches, no_partial_return_AFreshFrameInADecrease) {
+  Rig rig(small_guest());
+  std::uint64_t frames[2] = {900, 901};  // ballooned pfns of a PV guest
+  Reservation populate{frames, 2, 0};
+  ASSERT_EQ(rig.sim.memory_op(MemoryOp::populate_physmap, populate), 2);
+  std::uint64_t back[1] = {frames[1]};  // the mfn Xen wrote back
+  Reservation decrease{back, 1, 0};
+  rig.checker.begin_step(Phase::event, 1);
+  rig.checker.hypercall_issued(MemoryOp::decrease_reservation, decrease);
+  expect_report(rig.checker.violations(), InvariantId::no_partial_return,
+                "decrease_reservation hands back mfn " + std::to_string(frames[1]) +
+                    ", which populate_physmap gave in this step");
+}
+
+TEST(CheckerBranches, no_partial_return_AnOldFrameInADecreaseIsFine) {
+  Rig rig(small_guest());
+  std::uint64_t back[1] = {rig.sim.pfn_to_mfn(3)};
+  Reservation decrease{back, 1, 0};
+  rig.checker.begin_step(Phase::event, 1);
+  rig.checker.hypercall_issued(MemoryOp::decrease_reservation, decrease);
+  EXPECT_TRUE(rig.checker.violations().empty()) << describe(rig.checker.violations());
+}
+
 TEST(CheckerBranches, TheDirtyEpochWrapsAround) {
   Rig rig(small_guest());
   SimTestPeer::set_epoch(rig.sim, ~std::uint32_t{0});

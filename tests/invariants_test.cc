@@ -198,7 +198,13 @@ TEST(Checker, EveryMutationIsCaughtByItsInvariant) {
     if (mutation == Mutation::proc_write_reads_past_count) continue;
     SCOPED_TRACE(mutation_name(mutation));
     expect_caught(mutation);
+    // The scenario's invariant is the one the catalogue names for this bug, which the
+    // property teeth hold the shrunk counterexamples to as well.
+    ASSERT_TRUE(invariant_for_mutation(mutation).has_value());
+    EXPECT_EQ(canary_for(mutation).caught_by, *invariant_for_mutation(mutation));
   }
+  EXPECT_FALSE(invariant_for_mutation(Mutation::none).has_value());
+  EXPECT_FALSE(invariant_for_mutation(Mutation::proc_write_reads_past_count).has_value());
 }
 
 TEST(Checker, ViolationTextNamesTheIdAndTheEvent) {

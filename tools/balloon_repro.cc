@@ -43,10 +43,13 @@ const char kUsage[] =
     "  --json                  print verdict and trace as JSON, one object per line per input\n"
     "  --svg FILE              draw a timeline of the (single) input as SVG into FILE\n"
     "  --expect VERDICT        check each input's verdict: clean, expected-crash,\n"
-    "                          no-violation (either of those), or an invariant id the\n"
-    "                          run must break (in the step where it stopped)\n"
+    "                          no-violation (either of those), an invariant id that\n"
+    "                          must be the run's first violation, or from-name: the id\n"
+    "                          the file's name starts with (corpus/regressions naming,\n"
+    "                          <invariant-id>-<description>)\n"
     "  --save FILE             write the (single) input's canonical encoding to FILE;\n"
     "                          refuses to overwrite an existing file\n"
+    "  --list-invariants       print the invariant catalogue's ids, one per line, and exit\n"
     "  -h, --help              this text\n"
     "\n"
     "exit status: 0 no violation (with --expect: every input as expected), 1 a violation\n"
@@ -109,6 +112,9 @@ std::optional<int> parse(int argc, char** argv, Options& options) {
     if (arg == "-h" || arg == "--help") {
       std::fputs(kUsage, stdout);
       return kExitClean;
+    } else if (arg == "--list-invariants") {
+      for (const InvariantId id : all_invariants()) std::printf("%s\n", invariant_name(id));
+      return kExitClean;
     } else if (arg == "--variant") {
       const std::optional<Variant> variant = parse_variant(value);
       if (!variant) return usage_error("unknown variant '" + value + "' (fixed or legacy)");
@@ -125,10 +131,11 @@ std::optional<int> parse(int argc, char** argv, Options& options) {
       options.save = value;
     } else if (arg == "--expect") {
       if (value != "clean" && value != "expected-crash" && value != "no-violation" &&
-          !parse_invariant(value)) {
+          value != "from-name" && !parse_invariant(value)) {
         return usage_error(
-            "--expect takes clean, expected-crash, no-violation or an invariant id, not '" + value +
-            "'");
+            "--expect takes clean, expected-crash, no-violation, from-name or an invariant id, "
+            "not '" +
+            value + "'");
       }
       options.expect = value;
     } else if (arg == "--quiet") {
@@ -179,15 +186,23 @@ std::optional<int> collect(const Options& options, std::vector<Input>& inputs) {
   return std::nullopt;
 }
 
+// An invariant id must be the run's first violation: a run that breaks another
+// invariant first tells a different story, even if the expected one follows.
 bool meets(const std::string& expect, const RunResult& result) {
   if (expect == "clean") return result.outcome == Outcome::clean;
   if (expect == "expected-crash") return result.outcome == Outcome::expected_crash;
   if (expect == "no-violation") return result.outcome != Outcome::violation;
   if (result.outcome != Outcome::violation) return false;
-  for (const Violation& violation : result.violations) {
-    if (invariant_name(violation.id) == expect) return true;
-  }
-  return false;
+  return invariant_name(result.violations.front().id) == expect;
+}
+
+// What --expect asks of this input: from-name reads the id off the file's name.
+std::optional<std::string> expectation(const std::string& expect, const Input& input) {
+  if (expect != "from-name") return expect;
+  const std::optional<InvariantId> id =
+      invariant_of_file_name(fs::path(input.name).filename().string());
+  if (!id) return std::nullopt;
+  return std::string(invariant_name(*id));
 }
 
 std::string reproduce_line(const Options& options, const Input& input, const Run& run) {
@@ -255,9 +270,17 @@ int replay(const Options& options, const Input& input) {
     }
   }
   if (options.expect) {
-    if (meets(*options.expect, result)) return kExitClean;
-    std::fprintf(stderr, "balloon-repro: %s: expected %s, got %s\n", input.name.c_str(),
-                 options.expect->c_str(), verdict_text(result).c_str());
+    const std::optional<std::string> expect = expectation(*options.expect, input);
+    if (!expect) {
+      std::fprintf(stderr,
+                   "balloon-repro: %s: --expect from-name: the name does not start with an "
+                   "invariant id and '-' (see --list-invariants)\n",
+                   input.name.c_str());
+      return kExitUnusable;
+    }
+    if (meets(*expect, result)) return kExitClean;
+    std::fprintf(stderr, "balloon-repro: %s: expected %s first, got %s\n", input.name.c_str(),
+                 expect->c_str(), verdict_text(result).c_str());
     return kExitViolation;
   }
   return result.outcome == Outcome::violation ? kExitViolation : kExitClean;

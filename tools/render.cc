@@ -39,6 +39,8 @@ json entry_json(const TraceEntry& entry) {
     out["op"] = memory_op_name(entry.op);
     out["asked"] = entry.asked;
     out["answer"] = entry.answer;
+    out["extents_asked"] = entry.extents_asked;
+    out["extents_answered"] = entry.extents_answered;
   }
   if (entry.kind == TraceKind::state || entry.kind == TraceKind::work_done) {
     out["state"] = state_json(entry.state);
@@ -169,13 +171,9 @@ std::string escape_xml(std::string_view text) {
 
 }  // namespace
 
-std::string timeline_svg(const std::string& title, const Trace& trace, const RunResult& result) {
-  std::vector<Point> points;
-  for (const TraceEntry& entry : trace.entries()) {
-    if (entry.kind == TraceKind::state || entry.kind == TraceKind::work_done) {
-      points.push_back({entry.state.jiffies, entry.state});
-    }
-  }
+namespace {
+
+Plot plot_for(const std::vector<Point>& points) {
   Plot plot;
   for (const Point& p : points) {
     plot.t_max = std::max(plot.t_max, p.t);
@@ -185,16 +183,16 @@ std::string timeline_svg(const std::string& title, const Trace& trace, const Run
   }
   plot.y_max += plot.y_max / 20 + 1;
   plot.t_max += plot.t_max / 50 + 1;
+  return plot;
+}
 
-  std::string svg =
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"960\" height=\"420\" "
-      "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"960\" height=\"420\" "
-      "fill=\"white\"/>\n";
-  svg += "<text x=\"" + fmt(plot.left) + "\" y=\"22\" font-size=\"14\">" + escape_xml(title) +
-         "</text>\n<text x=\"" + fmt(plot.left) + "\" y=\"40\" fill=\"" +
-         (result.outcome == Outcome::violation ? "#b00" : "#060") + "\">" +
-         escape_xml(verdict_text(result)) + "</text>\n";
-  // Axes with a few labelled ticks.
+// The title, the verdict, and the axes with a few labelled ticks.
+std::string svg_frame(const Plot& plot, const std::string& title, const RunResult& result) {
+  std::string svg = "<text x=\"" + fmt(plot.left) + "\" y=\"22\" font-size=\"14\">" +
+                    escape_xml(title) + "</text>\n<text x=\"" + fmt(plot.left) +
+                    "\" y=\"40\" fill=\"" +
+                    (result.outcome == Outcome::violation ? "#b00" : "#060") + "\">" +
+                    escape_xml(verdict_text(result)) + "</text>\n";
   svg += "<line x1=\"" + fmt(plot.left) + "\" y1=\"" + fmt(plot.bottom) + "\" x2=\"" +
          fmt(plot.right) + "\" y2=\"" + fmt(plot.bottom) + "\" stroke=\"black\"/>\n<line x1=\"" +
          fmt(plot.left) + "\" y1=\"" + fmt(plot.top) + "\" x2=\"" + fmt(plot.left) + "\" y2=\"" +
@@ -212,19 +210,29 @@ std::string timeline_svg(const std::string& title, const Trace& trace, const Run
   svg += "<text x=\"14\" y=\"" + fmt((plot.top + plot.bottom) / 2) +
          "\" transform=\"rotate(-90 14 " + fmt((plot.top + plot.bottom) / 2) +
          ")\" text-anchor=\"middle\">pages</text>\n";
-  if (!points.empty()) {
-    svg += step_line(
-        plot, points, [](const StateSnapshot& s) { return s.balloon_low + s.balloon_high; }, "#999",
-        "2,3");
-    svg += step_line(
-        plot, points, [&](const StateSnapshot& s) { return std::min(s.target_pages, plot.y_max); },
-        "#1f77b4", "6,4");
-    svg += step_line(
-        plot, points, [](const StateSnapshot& s) { return s.effective_target; }, "#2ca02c", "");
-    svg += step_line(
-        plot, points, [](const StateSnapshot& s) { return s.current_pages; }, "#d62728", "");
-  }
-  // Hypercalls that fell short: orange for partial, red for none or an error.
+  return svg;
+}
+
+std::string svg_lines(const Plot& plot, const std::vector<Point>& points) {
+  if (points.empty()) return {};
+  return step_line(
+             plot, points, [](const StateSnapshot& s) { return s.balloon_low + s.balloon_high; },
+             "#999", "2,3") +
+         step_line(
+             plot, points,
+             [&](const StateSnapshot& s) { return std::min(s.target_pages, plot.y_max); },
+             "#1f77b4", "6,4") +
+         step_line(
+             plot, points, [](const StateSnapshot& s) { return s.effective_target; }, "#2ca02c",
+             "") +
+         step_line(
+             plot, points, [](const StateSnapshot& s) { return s.current_pages; }, "#d62728", "");
+}
+
+// Hypercalls that fell short (orange for partial, red for none or an error) and the
+// first violation.
+std::string svg_markers(const Plot& plot, const Trace& trace) {
+  std::string svg;
   for (const TraceEntry& entry : trace.entries()) {
     if (entry.kind != TraceKind::hypercall) continue;
     if (entry.answer >= 0 && static_cast<std::uint64_t>(entry.answer) >= entry.asked) continue;
@@ -242,7 +250,11 @@ std::string timeline_svg(const std::string& title, const Trace& trace, const Run
            escape_xml(invariant_name(entry.violation)) + "</text>\n";
     break;
   }
-  // Legend.
+  return svg;
+}
+
+std::string svg_legend(const Plot& plot) {
+  std::string svg;
   const char* names[] = {"current_pages", "effective target", "target_pages", "balloon"};
   const char* colours[] = {"#d62728", "#2ca02c", "#1f77b4", "#999"};
   for (int i = 0; i < 4; ++i) {
@@ -258,7 +270,24 @@ std::string timeline_svg(const std::string& title, const Trace& trace, const Run
          "\" y=\"372\">hypercall answered short</text>\n";
   svg += "<path d=\"M" + fmt(plot.left + 420) + ",385 l-5,-9 l10,0 z\" fill=\"#b00\"/><text x=\"" +
          fmt(plot.left + 432) + "\" y=\"386\">hypercall answered 0 or an error</text>\n";
-  return svg + "</svg>\n";
+  return svg;
+}
+
+}  // namespace
+
+std::string timeline_svg(const std::string& title, const Trace& trace, const RunResult& result) {
+  std::vector<Point> points;
+  for (const TraceEntry& entry : trace.entries()) {
+    if (entry.kind == TraceKind::state || entry.kind == TraceKind::work_done) {
+      points.push_back({entry.state.jiffies, entry.state});
+    }
+  }
+  const Plot plot = plot_for(points);
+  return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"960\" height=\"420\" "
+         "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"960\" height=\"420\" "
+         "fill=\"white\"/>\n" +
+         svg_frame(plot, title, result) + svg_lines(plot, points) + svg_markers(plot, trace) +
+         svg_legend(plot) + "</svg>\n";
 }
 
 }  // namespace balloonbench

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # balloon-repro's command line: --save writes the canonical encoding once and never
-# replaces a file; the saved run replays to the same verdict; --expect judges;
-# bad command lines and unreadable inputs exit 2 with a message.
+# replaces a file; the saved run replays to the same verdict; --expect judges the
+# first violation (from-name reads it off the file name); --json is one parseable
+# object per input carrying the structured failure; --svg draws the run;
+# --list-invariants prints the catalogue; bad command lines and unreadable inputs exit
+# 2 with a message.
 #   test_repro.sh BALLOON_REPRO CORPUS_DIR WORK_DIR
 set -uo pipefail
 if [[ $# -ne 3 ]]; then
@@ -36,6 +39,51 @@ expect_status 2 "$repro" --quiet --save "$work/saved" "$corpus/balloon_events/ze
 grep -q "exists; not overwriting it" "$work/err" || fail "refusal does not say why: $(cat "$work/err")"
 cmp -s "$work/saved" "$work/saved.copy" || fail "a refused --save changed the file"
 ls -A "$work" | grep -q '\.tmp' && fail "--save left a temporary file behind"
+# --expect judges the first violation: this run breaks rearm and then converge in the
+# same step, so converge is not what it is expected to show.
+latched=$corpus/regressions/rearm-latches-under-a-pending-timer-then-never-converges
+expect_status 0 "$repro" --quiet --variant legacy --expect rearm "$latched"
+expect_status 1 "$repro" --quiet --variant legacy --expect converge "$latched"
+grep -q "expected converge first" "$work/err" || fail "--expect does not say what it wanted: $(cat "$work/err")"
+expect_status 0 "$repro" --quiet --variant legacy --expect from-name "$latched"
+cp "$latched" "$work/converge-misnamed"
+expect_status 1 "$repro" --quiet --variant legacy --expect from-name "$work/converge-misnamed"
+cp "$latched" "$work/no-such-id-here"
+expect_status 2 "$repro" --quiet --variant legacy --expect from-name "$work/no-such-id-here"
+# --list-invariants is the catalogue, one id a line.
+expect_status 0 "$repro" --list-invariants
+[[ $(head -n 1 "$work/out") == ledger && $(wc -l <"$work/out") -eq 10 ]] ||
+  fail "--list-invariants printed: $(tr '\n' ' ' <"$work/out")"
+grep -qx 'no-partial-return' "$work/out" || fail "--list-invariants lacks no-partial-return"
+# --json: one object per input; the verdict carries the structured failure.
+expect_status 1 "$repro" --json --variant legacy "$latched" "$regression"
+[[ $(wc -l <"$work/out") -eq 2 ]] || fail "--json printed $(wc -l <"$work/out") lines for 2 inputs"
+first=$(head -n 1 "$work/out" | jq -r '[.verdict.outcome, .verdict.failure.id, .verdict.failure.key, .variant] | join(" ")')
+[[ $first == "violation rearm invariant:rearm legacy" ]] || fail "--json verdict reads: $first"
+head -n 1 "$work/out" | jq -e '.trace | map(select(.kind == "violation")) | length == 2' >/dev/null ||
+  fail "--json trace does not hold the two violations"
+# Every --json object follows the documented schema (docs/schemas/run.schema.json), its
+# invariant ids are the catalogue's, and the schema check itself fires on a bad one.
+schema=$(dirname "$corpus")/docs/schemas/run.schema.json
+validate=$(dirname "$corpus")/tests/validate_json.py
+"$repro" --list-invariants >"$work/ids"
+"$repro" --json --variant legacy "$corpus/regressions" "$corpus/balloon_events" >"$work/all.json" 2>/dev/null
+"$validate" "$schema" --ids "$work/ids" <"$work/all.json" >"$work/valid.log" ||
+  fail "--json does not follow its schema: $(cat "$work/valid.log")"
+head -n 1 "$work/all.json" | jq -c '.verdict.outcome = "fine"' >"$work/bad.json"
+"$validate" "$schema" <"$work/bad.json" >/dev/null && fail "the schema check accepts a bad outcome"
+head -n 1 "$work/all.json" | jq -c '.verdict.violations[0].id = "no-such-invariant"' >"$work/bad.json"
+"$validate" "$schema" --ids "$work/ids" <"$work/bad.json" >/dev/null &&
+  fail "the schema check accepts an id outside the catalogue"
+expect_status 0 "$repro" --json "$corpus/balloon_events/zero-populate"
+jq -e '.verdict.outcome == "clean" and (.verdict | has("failure") | not)' "$work/out" >/dev/null ||
+  fail "a clean run's --json: $(head -c 300 "$work/out")"
+# --svg writes one standalone picture naming the violation.
+expect_status 1 "$repro" --quiet --variant legacy --svg "$work/t.svg" "$latched"
+head -c 5 "$work/t.svg" | grep -q '<svg' || fail "--svg did not write an SVG document"
+xmllint --noout "$work/t.svg" 2>"$work/xml.err" || fail "--svg wrote malformed XML: $(head -n 3 "$work/xml.err")"
+grep -q '>rearm</text>' "$work/t.svg" || fail "the SVG does not mark the violation"
+expect_status 2 "$repro" --svg "$work/t2.svg" "$latched" "$regression"
 # Bad command lines and inputs.
 expect_status 2 "$repro" --variant sideways "$regression"
 grep -q "sideways" "$work/err" || fail "an unknown variant is not named in the error"

@@ -36,6 +36,16 @@ constexpr std::array<MutationName, 11> kMutationNames{{
     {Mutation::bug_on_short_populate, "bug-on-short-populate"},
     {Mutation::proc_write_reads_past_count, "proc-write-reads-past-count"},
 }};
+static_assert(kMutationNames.size() ==
+                  static_cast<std::size_t>(Mutation::proc_write_reads_past_count) + 1,
+              "every Mutation needs its name");
+// In declaration order, so that the table is indexed by the enum too.
+static_assert([] {
+  for (std::size_t i = 0; i < kMutationNames.size(); ++i) {
+    if (static_cast<std::size_t>(kMutationNames[i].mutation) != i) return false;
+  }
+  return true;
+}());
 
 std::uint64_t pages_to_kb(std::uint64_t pages) { return pages << (kPageShift - 10); }
 
