@@ -62,10 +62,15 @@ void Checker::hypercall_answered(MemoryOp op, const Reservation& reservation, lo
   drain_journal();
   check_max_pages();
   if (op != MemoryOp::populate_physmap) return;
-  if (rc < 0 && in_work_) populate_failed_ = true;
-  pending_populate_ =
-      PendingPopulate{reservation.nr_extents, rc > 0 ? static_cast<std::uint64_t>(rc) : 0,
-                      core_.current_pages(), list_takes_};
+  if (rc < 0) {
+    // An error answer populated nothing, and no-partial-return is about what a
+    // populate gave. A driver that counts pages anyway (legacy reads the error as
+    // success) has pages with no frame behind them: the ledger and the P2M say so.
+    if (in_work_) populate_failed_ = true;
+    return;
+  }
+  pending_populate_ = PendingPopulate{reservation.nr_extents, static_cast<std::uint64_t>(rc),
+                                      core_.current_pages(), list_takes_};
 }
 
 void Checker::in_flight_fired(bool target_changed) {

@@ -166,19 +166,24 @@ long BalloonCore::increase_reservation(std::uint64_t nr_pages) {
 
   Reservation reservation{frame_list_.data(), nr_pages, 0};
   const long rc = env_.memory_op(MemoryOp::populate_physmap, reservation);
-  // SPEC §1.4 reads the legacy comparison `rc < nr_pages` as signed, so a negative
-  // answer takes the hard-limit branch too.
-  if (variant_ == Variant::legacy && rc < static_cast<long>(nr_pages)) {
+  // The original compares `long rc` with `unsigned long nr_pages`: C converts rc to
+  // unsigned, so a negative answer is not less than nr_pages and legacy takes the
+  // success path below for all nr_pages pages, with frame_list still holding the
+  // pfns it asked for (SPEC §1.4).
+  if (variant_ == Variant::legacy && static_cast<std::uint64_t>(rc) < nr_pages) {
     legacy_hit_hard_limit(reservation, rc);
     return 0;
   }
-  if (rc < 0) return rc;
+  if (variant_ != Variant::legacy && rc < 0) return rc;
   if (mutation_ == Mutation::bug_on_short_populate) {
     BALLOON_BUG_ON(rc != static_cast<long>(nr_pages));
   }
+  // Pages to take off the balloon: what Xen populated, or for legacy all it asked for.
+  const std::uint64_t done =
+      variant_ == Variant::legacy ? nr_pages : static_cast<std::uint64_t>(rc);
 
   const bool pv = !env_.auto_translated();
-  for (std::uint64_t i = 0; i < static_cast<std::uint64_t>(rc); ++i) {
+  for (std::uint64_t i = 0; i < done; ++i) {
     const std::optional<pfn_t> page = balloon_retrieve();
     BALLOON_BUG_ON(!page.has_value());
     const pfn_t pfn = *page;
@@ -192,7 +197,7 @@ long BalloonCore::increase_reservation(std::uint64_t nr_pages) {
     env_.free_page(pfn);
   }
 
-  if (mutation_ != Mutation::forget_current_pages) current_pages_ += static_cast<std::uint64_t>(rc);
+  if (mutation_ != Mutation::forget_current_pages) current_pages_ += done;
   totalram_pages_ = current_pages_;
   if (variant_ == Variant::legacy) return 0;
   return rc != static_cast<long>(nr_pages) ? 1 : 0;
@@ -200,13 +205,12 @@ long BalloonCore::increase_reservation(std::uint64_t nr_pages) {
 
 // The code the patch removed: hand a partial answer straight back to Xen and latch
 // the reservation reached as the hard limit, which only a new target clears.
+// The original makes the decrease hypercall even for rc == 0 (zero extents).
 void BalloonCore::legacy_hit_hard_limit(Reservation& reservation, long rc) {
-  if (rc > 0) {
-    reservation.nr_extents = static_cast<std::uint64_t>(rc);
-    const long ret = env_.memory_op(MemoryOp::decrease_reservation, reservation);
-    BALLOON_BUG_ON(ret != rc);
-  }
-  if (rc >= 0) hard_limit_ = current_pages_ + static_cast<std::uint64_t>(rc) - driver_pages_;
+  reservation.nr_extents = static_cast<std::uint64_t>(rc);
+  const long ret = env_.memory_op(MemoryOp::decrease_reservation, reservation);
+  BALLOON_BUG_ON(ret != rc);
+  hard_limit_ = current_pages_ + static_cast<std::uint64_t>(rc) - driver_pages_;
 }
 
 long BalloonCore::decrease_reservation(std::uint64_t nr_pages) {
