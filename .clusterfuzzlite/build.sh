@@ -23,9 +23,11 @@ cmake -S "$src" -B "$build" -G "$generator" \
   -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" -DCMAKE_BUILD_TYPE=Release \
   -DBALLOONBENCH_TESTS=OFF -DBALLOONBENCH_PROPS=OFF \
   -DBALLOONBENCH_FUZZ_ENGINE="$LIB_FUZZING_ENGINE" --no-warn-unused-cli
-cmake --build "$build" --parallel --target balloon_events balloon_procfs
+# The one list of fuzz targets, shared with CMake and ci/.
+mapfile -t targets < <(grep -Ev '^[[:space:]]*(#|$)' "$src/fuzz/targets.txt")
+cmake --build "$build" --parallel --target "${targets[@]}"
 
-for target in balloon_events balloon_procfs; do
+for target in "${targets[@]}"; do
   cp "$build/fuzz/$target" "$OUT/$target"
   cp "$src/fuzz/$target.options" "$src/fuzz/$target.dict" "$OUT/"
   rm -f "$OUT/${target}_seed_corpus.zip"

@@ -23,8 +23,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!info.known_version) return -1;
   const RunResult result =
       balloonbench::run(run, WorldOptions{fuzz::variant(), fuzz::mutation(), nullptr});
-  if (result.outcome == Outcome::violation && fuzz::reported(result.violations.front())) {
-    fuzz::report_and_abort(run, result);
-  }
+  if (const Violation* violation = fuzz::reported(result)) fuzz::report_and_abort(run, *violation);
   return 0;
 }

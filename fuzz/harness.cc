@@ -51,7 +51,14 @@ void init_from_env() {
 }
 
 Variant variant() { return g_variant; }
-bool reported(const Violation& first) { return !g_only.has_value() || first.id == *g_only; }
+const Violation* reported(const RunResult& result) {
+  if (result.outcome != Outcome::violation || result.violations.empty()) return nullptr;
+  if (!g_only.has_value()) return &result.violations.front();
+  for (const Violation& violation : result.violations) {
+    if (violation.id == *g_only) return &violation;
+  }
+  return nullptr;
+}
 Mutation mutation() { return g_mutation; }
 
 void report_and_abort(const Failure& failure) {
@@ -61,8 +68,8 @@ void report_and_abort(const Failure& failure) {
   std::abort();
 }
 
-void report_and_abort(const Run& run, const RunResult& result) {
-  report_and_abort(invariant_failure(run, result.violations.front(), g_variant, g_mutation));
+void report_and_abort(const Run& run, const Violation& violation) {
+  report_and_abort(invariant_failure(run, violation, g_variant, g_mutation));
 }
 
 }  // namespace balloonbench::fuzz

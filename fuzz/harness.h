@@ -15,16 +15,17 @@ namespace balloonbench::fuzz {
 void init_from_env();
 Variant variant();
 Mutation mutation();
-// Whether a run whose first violation is `first` ends in a crash report. With
-// BALLOON_ONLY_INVARIANT=<id> only that invariant does, so that a search can be aimed
-// at one invariant (the fuzz teeth use it); by default every violation does.
-bool reported(const Violation& first);
+// The violation a run that stopped at one is reported by, or nullptr for none: its
+// first violation; with BALLOON_ONLY_INVARIANT=<id>, that invariant's, if the step
+// where the run stopped broke it (a step reports each broken invariant once), so that
+// a search can be aimed at one invariant (the fuzz teeth and `ci/bench --tte` do).
+const Violation* reported(const RunResult& result);
 
 // Prints the failure for people (the violation, the driver, a reproduce line) and then
 // the one machine-readable BALLOONBENCH-FAILURE line to stderr, and aborts so that the
 // fuzzer keeps the input.
 [[noreturn]] void report_and_abort(const Failure& failure);
-// The same for the first violation of a run.
-[[noreturn]] void report_and_abort(const Run& run, const RunResult& result);
+// The same for one violation of a run.
+[[noreturn]] void report_and_abort(const Run& run, const Violation& violation);
 
 }  // namespace balloonbench::fuzz

@@ -34,14 +34,20 @@ fail() { echo "FAIL: $*" >&2; failed=1; }
 [[ $status -eq $expected ]] || fail "ci/nightly exited $status, expected $expected"
 [[ -s $work/out/report.md ]] || fail "no report.md"
 [[ -s $work/out/report.json ]] || fail "no report.json"
+# The report is read as JSON, field by field, as any script should read it.
+report() { jq -e "$1" "$work/out/report.json" >/dev/null 2>&1; }
 if [[ $mode == legacy ]]; then
-  grep -q '"known":true' "$work/out/report.json" || fail "report.json lists no known crash; legacy should crash"
-  grep -q '"known":false' "$work/out/report.json" && fail "report.json lists a new crash"
+  report '.crashes | any(.known)' || fail "report.json lists no known crash; legacy should crash"
+  report '.crashes | any(.known | not)' && fail "report.json lists a new crash"
 else
-  grep -q '"key":"invariant:rearm","file":[^}]*"known":false' "$work/out/report.json" ||
+  report '.crashes | any(.key == "invariant:rearm" and (.known | not))' ||
     fail "report.json does not list the mutant's rearm crash as new"
 fi
-grep -q '"merge":"merged"' "$work/out/report.json" || fail "the new inputs were not merged into the corpus"
+report '[.crashes[] | select(.key | startswith("invariant:")) | .failure.key == .key] | all' ||
+  fail "an invariant crash in report.json lacks its failure object"
+report ".new_failures == $([[ $expected -eq 1 ]] && echo true || echo false)" ||
+  fail "report.json's new_failures disagrees with the exit status"
+report '.targets | length > 0 and all(.merge == "merged")' || fail "the new inputs were not merged into the corpus"
 grep -q 'could not run' "$work/out/report.md" && fail "the report says a target could not run"
 ls "$work/corpus/balloon_events" | sort >"$work/after"
 missing=$(comm -23 "$work/before" "$work/after")

@@ -27,7 +27,9 @@ bash "$source_dir/.clusterfuzzlite/build.sh" >"$work/build.log" 2>&1 || {
 
 failed=0
 fail() { echo "FAIL: $*" >&2; failed=1; }
-for target in balloon_events balloon_procfs; do
+mapfile -t targets < <(grep -Ev '^[[:space:]]*(#|$)' "$source_dir/fuzz/targets.txt")
+((${#targets[@]} > 0)) || fail "fuzz/targets.txt names no target"
+for target in "${targets[@]}"; do
   [[ -x $OUT/$target ]] || fail "$target is not in \$OUT"
   [[ -f $OUT/$target.options ]] || fail "$target.options is not in \$OUT"
   [[ -f $OUT/$target.dict ]] || fail "$target.dict is not in \$OUT"

@@ -92,6 +92,12 @@ std::optional<InvariantId> invariant_for_mutation(Mutation mutation) {
   return std::nullopt;
 }
 
+std::string expected_failure_key(Mutation mutation) {
+  if (mutation == Mutation::proc_write_reads_past_count) return "sanitizer:heap-buffer-overflow";
+  const std::optional<InvariantId> id = invariant_for_mutation(mutation);
+  return id ? std::string("invariant:") + invariant_name(*id) : std::string();
+}
+
 const char* phase_name(Phase phase) { return kPhaseNames[static_cast<std::size_t>(phase)]; }
 
 std::string to_text(const Violation& violation) {

@@ -43,6 +43,9 @@ std::optional<InvariantId> invariant_of_file_name(std::string_view name);
 // The invariant each seeded bug exists to trip (docs/invariants.md); nothing for
 // Mutation::none and for the /proc over-read, which AddressSanitizer catches.
 std::optional<InvariantId> invariant_for_mutation(Mutation mutation);
+// The key of the failure each seeded bug exists to cause: "invariant:<id>", or for the
+// /proc over-read AddressSanitizer's "sanitizer:heap-buffer-overflow"; empty for none.
+std::string expected_failure_key(Mutation mutation);
 
 // Where in a run something was found.
 enum class Phase : std::uint8_t { boot, event, epilogue };

@@ -50,6 +50,8 @@ const char kUsage[] =
     "  --save FILE             write the (single) input's canonical encoding to FILE;\n"
     "                          refuses to overwrite an existing file\n"
     "  --list-invariants       print the invariant catalogue's ids, one per line, and exit\n"
+    "  --list-mutants          print each seeded bug and the failure key it exists to\n"
+    "                          cause (invariant:<id>, or sanitizer:<kind>), and exit\n"
     "  -h, --help              this text\n"
     "\n"
     "exit status: 0 no violation (with --expect: every input as expected), 1 a violation\n"
@@ -111,6 +113,10 @@ std::optional<int> parse(int argc, char** argv, Options& options) {
     }
     if (arg == "-h" || arg == "--help") {
       std::fputs(kUsage, stdout);
+      return kExitClean;
+    } else if (arg == "--list-mutants") {
+      for (const Mutation mutation : all_mutations())
+        std::printf("%s %s\n", mutation_name(mutation), expected_failure_key(mutation).c_str());
       return kExitClean;
     } else if (arg == "--list-invariants") {
       for (const InvariantId id : all_invariants()) std::printf("%s\n", invariant_name(id));

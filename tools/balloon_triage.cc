@@ -1,0 +1,181 @@
+// balloon-triage: the crash triage and the reports of the nightly job, over the run
+// directory ci/nightly lays out (tools/triage.h). See --help.
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tools/files.h"
+#include "tools/triage.h"
+
+namespace {
+
+using namespace balloonbench;
+using namespace balloonbench::triage;
+namespace fs = std::filesystem;
+
+constexpr int kExitNothingNew = 0;
+constexpr int kExitNewFailure = 1;
+constexpr int kExitUnusable = 2;
+
+const char kUsage[] =
+    "usage: balloon-triage --run DIR --bin DIR --regressions DIR [--variant fixed|legacy]\n"
+    "                      [--mutant NAME] [--jobs N] [--seconds N]\n"
+    "\n"
+    "Triages the crashes of a nightly run and writes DIR/report.md and DIR/report.json\n"
+    "(each written whole, then renamed into place), then prints report.md. The run\n"
+    "directory is the one ci/nightly lays out: fuzz/<target>/{log,status,seconds,\n"
+    "corpus_before,corpus_after,merge}, crashes/<target>/ and, unless the properties\n"
+    "were skipped, props/{seed,cases,size,result}.\n"
+    "\n"
+    "Each crash is replayed once for its key: the invariant (or /proc write contract\n"
+    "clause) of its BALLOONBENCH-FAILURE line, else the sanitizer's error kind and top\n"
+    "three frames, else the kind libFuzzer named the file by (timeout, oom, slow-unit,\n"
+    "leak). The smallest file per key is minimised (kept only if its key is unchanged),\n"
+    "replayed three times (flaky unless all three crash) and copied to\n"
+    "crashes/distinct/. Hangs and OOMs replay through the fuzz target under -timeout=10\n"
+    "-rss_limit_mb=2048, the rest through <target>_replay; each replay gets 60 s.\n"
+    "\n"
+    "  --run DIR          the run directory\n"
+    "  --bin DIR          the build with fuzz/<target>, fuzz/<target>_replay and tools/\n"
+    "  --regressions DIR  corpus/regressions: which invariants legacy is known to break\n"
+    "  --variant V        the driver the run fuzzed (default fixed)\n"
+    "  --mutant NAME      the bug seeded into it, if any\n"
+    "  --jobs N           fuzzing processes, for the report (default 1)\n"
+    "  --seconds N        fuzzing time per target, for the report (default 0)\n"
+    "  -h, --help         this text\n"
+    "\n"
+    "A crash is known only on legacy without a seeded bug, when a corpus/regressions\n"
+    "file name shows legacy breaking the same invariant; otherwise it is new.\n"
+    "\n"
+    "exit status: 0 nothing new failed, 1 a target could not run, a property failed or\n"
+    "a crash is new, 2 a bad command line or an unusable run directory.\n";
+
+int usage_error(const std::string& message) {
+  std::fprintf(stderr, "balloon-triage: %s (try balloon-triage --help)\n", message.c_str());
+  return kExitUnusable;
+}
+
+std::optional<unsigned> positive(const std::string& text) {
+  if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  const unsigned long value = std::stoul(text);
+  if (value == 0) return std::nullopt;
+  return static_cast<unsigned>(value);
+}
+
+// Parses argv; returns an exit status when the command line is unusable or --help.
+std::optional<int> parse(int argc, char** argv, Options& options) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      std::fputs(kUsage, stdout);
+      return kExitNothingNew;
+    }
+    if (arg != "--run" && arg != "--bin" && arg != "--regressions" && arg != "--variant" &&
+        arg != "--mutant" && arg != "--jobs" && arg != "--seconds") {
+      return usage_error("unknown argument '" + arg + "'");
+    }
+    if (i + 1 >= argc) return usage_error(arg + " needs a value");
+    const std::string value = argv[++i];
+    if (arg == "--run") {
+      options.run_dir = value;
+    } else if (arg == "--bin") {
+      options.bin_dir = value;
+    } else if (arg == "--regressions") {
+      options.regressions_dir = value;
+    } else if (arg == "--variant") {
+      const std::optional<Variant> variant = parse_variant(value);
+      if (!variant) return usage_error("unknown variant '" + value + "' (fixed or legacy)");
+      options.variant = *variant;
+    } else if (arg == "--mutant") {
+      const std::optional<Mutation> mutation = parse_mutation(value);
+      if (!mutation) return usage_error("unknown mutation '" + value + "'");
+      options.mutation = *mutation;
+    } else {
+      const std::optional<unsigned> number = positive(value);
+      if (!number) return usage_error(arg + " takes a positive number, not '" + value + "'");
+      if (arg == "--jobs") {
+        options.jobs = *number;
+      } else {
+        options.seconds_per_target = *number;
+      }
+    }
+  }
+  std::error_code error;
+  if (!fs::is_directory(options.run_dir / "fuzz", error))
+    return usage_error("--run names no run directory (with fuzz/<target>/ in it)");
+  if (!fs::is_directory(options.bin_dir / "fuzz", error))
+    return usage_error("--bin names no build with fuzz targets");
+  if (!fs::is_directory(options.regressions_dir, error))
+    return usage_error("--regressions names no directory");
+  return std::nullopt;
+}
+
+// The targets the run fuzzed: the folders of fuzz/, by name.
+std::vector<std::string> fuzzed_targets(const fs::path& run_dir) {
+  std::vector<std::string> targets;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(run_dir / "fuzz", error)) {
+    if (entry.is_directory(error)) targets.push_back(entry.path().filename().string());
+  }
+  std::sort(targets.begin(), targets.end());
+  return targets;
+}
+
+std::string now_utc() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  if (const std::optional<int> status = parse(argc, argv, options)) return *status;
+  options.run_dir = fs::absolute(options.run_dir).lexically_normal();
+  options.bin_dir = fs::absolute(options.bin_dir).lexically_normal();
+
+  Report report;
+  report.variant = options.variant;
+  report.mutation = options.mutation;
+  report.jobs = options.jobs;
+  report.seconds_per_target = options.seconds_per_target;
+  const std::vector<std::string> targets = fuzzed_targets(options.run_dir);
+  for (const std::string& target : targets) {
+    std::string error;
+    std::optional<TargetRun> run = read_target_run(options.run_dir, target, error);
+    if (!run) {
+      std::fprintf(stderr, "balloon-triage: %s\n", error.c_str());
+      return kExitUnusable;
+    }
+    report.targets.push_back(std::move(*run));
+  }
+  report.crashes = triage_crashes(options, targets);
+  report.properties = read_properties(options.run_dir / "props");
+  report.time_utc = now_utc();
+
+  const std::string markdown = render_markdown(report);
+  const fs::path md = options.run_dir / "report.md";
+  const fs::path json = options.run_dir / "report.json";
+  std::string error;
+  if (!write_atomically(md, markdown, error) ||
+      !write_atomically(json, render_json(report).dump() + "\n", error)) {
+    std::fprintf(stderr, "balloon-triage: cannot write the reports: %s\n", error.c_str());
+    return kExitUnusable;
+  }
+  std::printf("\n%s\nreports: %s, %s\n", markdown.c_str(), md.c_str(), json.c_str());
+  return report.new_failures() ? kExitNewFailure : kExitNothingNew;
+}
