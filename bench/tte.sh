@@ -41,10 +41,6 @@ while read -r mutant key; do
   cases+=("$mutant $target $key")
 done < <("$repro" --list-mutants)
 
-# libFuzzer flags from the target's .options file, as ci/fuzz passes them.
-options_flags() {
-  sed -n '/^\[libfuzzer\]/,/^\[/{/^[a-z_]\+ *=/{s/ *= */=/;s/^/-/;p}}' "$root/fuzz/$1.options"
-}
 
 # Seeds that do not break this core, into $2.
 passing_seeds() {
@@ -65,7 +61,7 @@ measure() {
   local target=$1 expect=$2 seed=$3 corpus=$4 log=$work/log start end execs key line found=0
   rm -rf "$work/run" "$work/art"
   mkdir -p "$work/run" "$work/art"
-  mapfile -t flags < <(options_flags "$target")
+  mapfile -t flags < <("$root/fuzz/options-flags.sh" "$target")
   start=$(date +%s.%N)
   "$bin/fuzz/$target" -seed="$seed" -runs="$cap" -print_final_stats=1 -artifact_prefix="$work/art/" \
     -dict="$root/fuzz/$target.dict" "${flags[@]}" "$work/run" ${corpus:+"$corpus"} >"$log" 2>&1

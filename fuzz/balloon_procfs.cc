@@ -15,10 +15,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <span>
+#include <string>
 #include <string_view>
 
 #include "fuzz/harness.h"
 #include "run/bare.h"
+#include "run/codec.h"
 #include "sim/sim.h"
 
 namespace {
@@ -27,12 +30,19 @@ using namespace balloonbench;
 
 // The contract's clauses are the failure's detail, and so its key: the text says which
 // clause broke, not the values, so that every input breaking one clause groups together.
-[[noreturn]] void contract_broken(const char* clause, long rc, std::size_t count) {
+// The input is raw bytes, not a run, so the reproduce line rebuilds the file from hex.
+[[noreturn]] void contract_broken(const char* clause, long rc, std::size_t count,
+                                  std::span<const std::uint8_t> input) {
   Failure failure;
   failure.kind = FailureKind::proc_write_contract;
   failure.detail = clause;
   failure.variant = fuzz::variant();
   failure.mutation = fuzz::mutation();
+  std::string env = std::string("BALLOON_VARIANT=") + variant_name(failure.variant);
+  if (failure.mutation != Mutation::none)
+    env += std::string(" BALLOON_MUTANT=") + mutation_name(failure.mutation);
+  failure.reproduce =
+      "echo " + to_hex(input) + " | xxd -r -p >input && " + env + " balloon_procfs_replay input";
   std::fprintf(stderr, "the write returned %ld for %zu bytes\n", rc, count);
   fuzz::report_and_abort(failure);
 }
@@ -73,11 +83,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } else if (count > kProcWriteBuffer) {
     expected = -kEfbig;
   }
-  if (rc != expected) contract_broken("unexpected return value", rc, count);
+  if (rc != expected) contract_broken("unexpected return value", rc, count, {data, size});
   if (rc < 0 && (core.target_pages() != before || sim.work_pending())) {
-    contract_broken("a refused write changed the target", rc, count);
+    contract_broken("a refused write changed the target", rc, count, {data, size});
   }
   if (rc > 0 && !sim.work_pending())
-    contract_broken("an accepted write scheduled no work", rc, count);
+    contract_broken("an accepted write scheduled no work", rc, count, {data, size});
   return 0;
 }

@@ -60,7 +60,12 @@ if [[ -n $repro ]]; then
   fi
   echo "starting from $kept seeds that do not break this core"
 fi
-"$fuzzer" -seed=1 -runs="$runs" -artifact_prefix="$work/artifacts/" "$work/corpus" "$seeds" \
+# The target's own options and dictionary, as ci/fuzz runs it.
+target=$(basename "$fuzzer")
+mapfile -t flags < <("$(dirname "$0")/options-flags.sh" "$target" --drop timeout)
+dict=$(dirname "$0")/$target.dict
+[[ -f $dict ]] && flags+=("-dict=$dict")
+"$fuzzer" -seed=1 -runs="$runs" -artifact_prefix="$work/artifacts/" "${flags[@]}" "$work/corpus" "$seeds" \
   >"$work/log" 2>&1
 status=$?
 artifacts=$(find "$work/artifacts" -type f | wc -l)

@@ -48,7 +48,7 @@ report '[.crashes[] | select(.key | startswith("invariant:")) | .failure.key == 
 report ".new_failures == $([[ $expected -eq 1 ]] && echo true || echo false)" ||
   fail "report.json's new_failures disagrees with the exit status"
 report '.targets | length > 0 and all(.merge == "merged")' || fail "the new inputs were not merged into the corpus"
-grep -q 'could not run' "$work/out/report.md" && fail "the report says a target could not run"
+jq -e '.could_not_run == []' "$work/out/report.json" >/dev/null || fail "report.json says a target could not run: $(jq -c .could_not_run "$work/out/report.json")"
 ls "$work/corpus/balloon_events" | sort >"$work/after"
 missing=$(comm -23 "$work/before" "$work/after")
 [[ -z $missing ]] || fail "the merge dropped corpus files: $missing"

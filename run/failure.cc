@@ -12,12 +12,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kInvariantNames[] = {
-    "ledger",   "p2m",      "list",  "no-partial-return", "rearm", "at-or-below-target", "batch",
-    "progress", "converge", "no-bug"};
-static_assert(std::size(kInvariantNames) == kInvariantCount,
-              "every InvariantId needs its stable name, in declaration order");
-
 constexpr const char* kPhaseNames[] = {"boot", "event", "epilogue"};
 static_assert(std::size(kPhaseNames) == static_cast<std::size_t>(Phase::epilogue) + 1);
 
@@ -35,10 +29,38 @@ std::optional<Enum> find_name(const char* const (&names)[N], std::string_view na
 
 }  // namespace
 
-const char* invariant_name(InvariantId id) { return kInvariantNames[static_cast<std::size_t>(id)]; }
+// A switch with no default: -Wswitch (an error here) makes every id have its name.
+const char* invariant_name(InvariantId id) {
+  switch (id) {
+    case InvariantId::ledger:
+      return "ledger";
+    case InvariantId::p2m:
+      return "p2m";
+    case InvariantId::list:
+      return "list";
+    case InvariantId::no_partial_return:
+      return "no-partial-return";
+    case InvariantId::rearm:
+      return "rearm";
+    case InvariantId::at_or_below_target:
+      return "at-or-below-target";
+    case InvariantId::batch:
+      return "batch";
+    case InvariantId::progress:
+      return "progress";
+    case InvariantId::converge:
+      return "converge";
+    case InvariantId::no_bug:
+      return "no-bug";
+  }
+  return "?";
+}
 
 std::optional<InvariantId> parse_invariant(std::string_view name) {
-  return find_name<InvariantId>(kInvariantNames, name);
+  for (const InvariantId id : all_invariants()) {
+    if (name == invariant_name(id)) return id;
+  }
+  return std::nullopt;
 }
 
 const std::vector<InvariantId>& all_invariants() {
@@ -63,6 +85,24 @@ std::optional<InvariantId> invariant_of_file_name(std::string_view name) {
     }
   }
   return found;
+}
+
+bool broken_by_legacy(InvariantId id) {
+  switch (id) {
+    case InvariantId::no_partial_return:  // it hands a partial populate straight back
+    case InvariantId::rearm:              // the latched limit leaves no retry timer
+    case InvariantId::converge:           // ... and the reservation short of its target
+    case InvariantId::progress:           // a wrapped driver allowance latches ever higher
+    case InvariantId::no_bug:             // an error answer maps a pfn as a frame
+    case InvariantId::ledger:             // ... or counts pages with no frame behind them
+      return true;
+    case InvariantId::p2m:
+    case InvariantId::list:
+    case InvariantId::at_or_below_target:
+    case InvariantId::batch:
+      return false;
+  }
+  return false;
 }
 
 std::optional<InvariantId> invariant_for_mutation(Mutation mutation) {

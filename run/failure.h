@@ -31,6 +31,7 @@ enum class InvariantId : std::uint8_t {
   converge,
   no_bug,
 };
+// Keep no_bug the last id (the test Checker.EveryIdIsCountedAndNamed checks it).
 inline constexpr unsigned kInvariantCount = static_cast<unsigned>(InvariantId::no_bug) + 1;
 
 const char* invariant_name(InvariantId id);  // the stable id, e.g. "no-partial-return"
@@ -39,6 +40,10 @@ std::optional<InvariantId> parse_invariant(std::string_view name);
 const std::vector<InvariantId>& all_invariants();
 // The catalogue id a corpus/regressions file name starts with (`<id>-<description>`).
 std::optional<InvariantId> invariant_of_file_name(std::string_view name);
+
+// Whether the pre-patch driver (`legacy`) breaks the invariant (SPEC §4): the fuzz
+// teeth must find each of these on legacy (balloon-repro --list-legacy-breaks).
+bool broken_by_legacy(InvariantId id);
 
 // The invariant each seeded bug exists to trip (docs/invariants.md); nothing for
 // Mutation::none and for the /proc over-read, which AddressSanitizer catches.

@@ -207,6 +207,20 @@ TEST(Checker, EveryMutationIsCaughtByItsInvariant) {
   EXPECT_FALSE(invariant_for_mutation(Mutation::proc_write_reads_past_count).has_value());
 }
 
+// Every value of the enum below 256 that has a name is counted, so that an id added
+// after no_bug without moving kInvariantCount is caught; every counted id parses back.
+TEST(Checker, EveryIdIsCountedAndNamed) {
+  for (unsigned i = 0; i < 256; ++i) {
+    const auto id = static_cast<InvariantId>(i);
+    const std::string name = invariant_name(id);
+    EXPECT_EQ(name != "?", i < kInvariantCount) << i << ": " << name;
+    if (i < kInvariantCount) {
+      EXPECT_EQ(parse_invariant(name), id) << name;
+    }
+  }
+  EXPECT_EQ(all_invariants().size(), kInvariantCount);
+}
+
 TEST(Checker, ViolationTextNamesTheIdAndTheEvent) {
   const Violation violation{InvariantId::no_partial_return, Phase::event, 7, "values"};
   EXPECT_EQ(to_text(violation), "no-partial-return at event #7: values");

@@ -50,6 +50,7 @@ const char kUsage[] =
     "  --save FILE             write the (single) input's canonical encoding to FILE;\n"
     "                          refuses to overwrite an existing file\n"
     "  --list-invariants       print the invariant catalogue's ids, one per line, and exit\n"
+    "  --list-legacy-breaks    print the ids of the invariants legacy breaks, and exit\n"
     "  --list-mutants          print each seeded bug and the failure key it exists to\n"
     "                          cause (invariant:<id>, or sanitizer:<kind>), and exit\n"
     "  -h, --help              this text\n"
@@ -80,17 +81,6 @@ int usage_error(const std::string& message) {
   return kExitUnusable;
 }
 
-std::string shell_quote(const std::string& text) {
-  if (text.find_first_not_of(
-          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./+=:,") ==
-      std::string::npos) {
-    return text;
-  }
-  std::string out = "'";
-  for (const char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 // Parses argv; returns an exit status when the command line is unusable or --help.
 std::optional<int> parse(int argc, char** argv, Options& options) {
   for (int i = 1; i < argc; ++i) {
@@ -117,6 +107,11 @@ std::optional<int> parse(int argc, char** argv, Options& options) {
     } else if (arg == "--list-mutants") {
       for (const Mutation mutation : all_mutations())
         std::printf("%s %s\n", mutation_name(mutation), expected_failure_key(mutation).c_str());
+      return kExitClean;
+    } else if (arg == "--list-legacy-breaks") {
+      for (const InvariantId id : all_invariants()) {
+        if (broken_by_legacy(id)) std::printf("%s\n", invariant_name(id));
+      }
       return kExitClean;
     } else if (arg == "--list-invariants") {
       for (const InvariantId id : all_invariants()) std::printf("%s\n", invariant_name(id));

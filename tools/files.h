@@ -1,5 +1,6 @@
-// File helpers for the tools: bounded reads, and writes that never leave a
-// half-written file behind (write a temporary beside the target, then rename).
+// File helpers for the tools: bounded reads, writes that never leave a half-written
+// file behind (write a temporary beside the target, then rename), and quoting paths
+// for the command lines the tools print.
 #pragma once
 
 #include <cstddef>
@@ -23,6 +24,10 @@ bool write_atomically(const std::filesystem::path& path, const std::string& byte
 // or not at all, and `error` says so when `path` already exists.
 bool write_new_file(const std::filesystem::path& path, const std::string& bytes,
                     std::string& error);
+
+// `text` as one word for a POSIX shell: as it is when it needs no quoting, else in
+// single quotes.
+std::string shell_quote(const std::string& text);
 
 // The regular files of a directory, by name, leaving out dotfiles and README files.
 std::vector<std::filesystem::path> input_files(const std::filesystem::path& directory);

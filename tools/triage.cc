@@ -245,14 +245,15 @@ std::string replay_command(const fs::path& bin_dir, std::string_view target, std
   const std::string env = std::string("BALLOON_VARIANT=") + variant_name(variant) +
                           (mutant.empty() ? "" : " BALLOON_MUTANT=" + mutant);
   const std::string fuzzer = (bin_dir / "fuzz" / target).string();
+  const std::string file = shell_quote(kept.string());
   if (key == "timeout" || key == "out-of-memory" || key == "slow-unit") {
-    return env + " " + fuzzer + " " + kTimeoutFlag + " " + kRssLimitFlag + " " + kept.string();
+    return env + " " + shell_quote(fuzzer) + " " + kTimeoutFlag + " " + kRssLimitFlag + " " + file;
   }
   if (target == kRunTarget) {
-    return (bin_dir / "tools" / "balloon-repro").string() + " --variant " + variant_name(variant) +
-           (mutant.empty() ? "" : " --mutant " + mutant) + " " + kept.string();
+    return shell_quote((bin_dir / "tools" / "balloon-repro").string()) + " --variant " +
+           variant_name(variant) + (mutant.empty() ? "" : " --mutant " + mutant) + " " + file;
   }
-  return env + " " + fuzzer + "_replay " + kept.string();
+  return env + " " + shell_quote(fuzzer + "_replay") + " " + file;
 }
 
 // --- The report -----------------------------------------------------------------
@@ -390,6 +391,7 @@ ordered_json render_json(const Report& report) {
       {"seconds_per_target", report.seconds_per_target},
       {"targets", std::move(targets)},
       {"crashes", std::move(crashes)},
+      {"could_not_run", report.target_failures()},
       {"properties",
        ordered_json{{"seed", props.ran ? ordered_json(props.seed) : ordered_json(nullptr)},
                     {"cases", optional_number(props.cases)},
@@ -621,11 +623,13 @@ Crash settle(const Context& context, const std::set<InvariantId>& regressions,
               candidate.file.filename().c_str());
   std::fflush(stdout);
   minimise(context, target, candidate);
+  // A replay counts only if it crashed the same way: a replay that could not start,
+  // or that broke something else, does not reproduce this crash.
   unsigned crashed = 0;
   for (unsigned i = 0; i < kReplays; ++i) {
     ProcessResult result;
-    replay_and_key(context, target, candidate.file, &result);
-    if (result.failed()) ++crashed;
+    const Keyed again = replay_and_key(context, target, candidate.file, &result);
+    if (result.started && result.failed() && again.key == candidate.keyed.key) ++crashed;
   }
   const std::string key = candidate.keyed.key;
   fs::path kept = options.run_dir / "crashes" / "distinct" / kept_name;

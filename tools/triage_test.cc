@@ -109,6 +109,10 @@ TEST(CrashKey, TheFailureLineDecides) {
   const std::string log = std::string("==balloonbench== ledger at event #1: prose\n") +
                           kAsanReport + failure_line(rearm_failure()) + "\n";
   EXPECT_EQ(crash_key(log, "crash-1"), "invariant:rearm");
+  // Whatever the detail text says, even naming another invariant, the id decides.
+  Failure reworded = rearm_failure();
+  reworded.violation.detail = "ledger at event #9: a sentence written differently";
+  EXPECT_EQ(crash_key(failure_line(reworded) + "\n", "crash-1"), "invariant:rearm");
 
   Failure contract;
   contract.kind = FailureKind::proc_write_contract;
@@ -188,6 +192,10 @@ TEST(Names, ReplayCommands) {
       "BALLOON_VARIANT=fixed /b/fuzz/balloon_procfs -timeout=10 -rss_limit_mb=2048 /o/k");
   EXPECT_EQ(replay_command("/b", "balloon_procfs", "sanitizer:x:y", "/o/k", Variant::fixed, mutant),
             "BALLOON_VARIANT=fixed BALLOON_MUTANT=" + m + " /b/fuzz/balloon_procfs_replay /o/k");
+  // Paths with spaces or quotes stay one word each for the shell.
+  EXPECT_EQ(replay_command("/my build", "balloon_events", "invariant:rearm", "/o/it's here",
+                           Variant::legacy, Mutation::none),
+            "'/my build/tools/balloon-repro' --variant legacy '/o/it'\\''s here'");
 }
 
 TargetRun target_run(const char* log, int status, std::size_t crash_files) {
@@ -297,6 +305,7 @@ TEST(Report, JsonKeepsTheFieldNamesAndAddsTheFailure) {
   EXPECT_EQ(json.at("properties").at("cases"), 2000);
   EXPECT_EQ(json.at("properties").at("result"), "passed");
   EXPECT_EQ(json.at("new_failures"), false);
+  EXPECT_EQ(json.at("could_not_run"), nlohmann::ordered_json::array());
 }
 
 TEST(Report, AnythingNewFailsTheRun) {
@@ -311,6 +320,7 @@ TEST(Report, AnythingNewFailsTheRun) {
   report.targets.front().status = 1;
   report.targets.front().crash_files = 0;
   EXPECT_TRUE(report.new_failures());
+  EXPECT_EQ(render_json(report).at("could_not_run").size(), 1U);
   report = small_report();
   report.properties = Properties{};
   EXPECT_FALSE(report.new_failures());
