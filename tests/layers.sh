@@ -5,7 +5,9 @@
 #   sim/     the simulated host and guest; of driver/ it may see only driver/env.h
 #   run/     events, encoding, world, checker, recorder, failures
 #   engines  fuzz/ props/ tools/ bench/ tests/: each sees the layers, not each other
-# A driver's subfolder sees the shared driver/ headers but no other driver.
+# A driver's subfolder sees the shared driver/ headers but no other driver. Includes
+# in angle brackets that name a layer folder count too, and no include may climb out
+# with '..'.
 #   layers.sh ROOT      exit 0 when every include points down, 1 naming each that
 #                       does not, 2 for a bad command line
 set -u
@@ -32,13 +34,20 @@ while IFS= read -r file; do
   from_rank=$(rank "$from")
   ((from_rank >= 0)) || continue
   while IFS= read -r line; do
-    included=$(sed -E 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"([^"]*)".*/\1/' <<<"$line")
+    included=$(sed -E 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]([^">]*)[">].*/\1/' <<<"$line")
+    # An angle-bracket include is ours only when it names a layer folder.
+    if [[ $line =~ include[[:space:]]*\< ]] && ((
+      $(rank "${included%%/*}") < 0)); then
+      continue
+    fi
     checked=$((checked + 1))
     to=${included%%/*}
     [[ $included == */* ]] || to=""
     to_rank=$(rank "$to")
     why=""
-    if ((to_rank < 0)); then
+    if [[ $included == *..* ]]; then
+      why="climbs out of its folder with '..'"
+    elif ((to_rank < 0)); then
       why="names no layer folder"
     elif [[ $to != "$from" ]] && ((to_rank >= from_rank)); then
       why="$from/ may not include $to/ (a layer sees only the layers below it)"
@@ -56,8 +65,8 @@ while IFS= read -r file; do
       echo "$file: #include \"$included\": $why"
       bad=1
     fi
-  done < <(grep -E '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$file")
-done < <(find driver sim run fuzz props tools bench tests -type f \( -name '*.h' -o -name '*.cc' \) 2>/dev/null | sort)
+  done < <(grep -E '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]' "$file")
+done < <(find driver sim run fuzz props tools bench tests -type f \( -name '*.h' -o -name '*.cc' -o -name '*.hpp' -o -name '*.cpp' -o -name '*.inc' \) 2>/dev/null | sort)
 
 if ((bad)); then
   exit 1

@@ -18,7 +18,14 @@ copy
 status=0
 while IFS='|' read -r file include; do
   copy
-  sed -i "0,/^#include/s@^#include@#include \"$include\"\n#include@" "$work/tree/$file"
+  if [[ $include == \<*\> ]]; then
+    line="#include $include"
+    include=${include#<}
+    include=${include%>}
+  else
+    line="#include \"$include\""
+  fi
+  sed -i "0,/^#include/s@^#include@$line\n#include@" "$work/tree/$file"
   "$check" "$work/tree" >"$work/log" 2>&1
   rc=$?
   if [[ $rc -eq 1 ]] && grep -q "^$file: #include \"$include\"" "$work/log"; then
@@ -37,5 +44,7 @@ run/codec.h|tools/render.h
 fuzz/harness.h|props/support.h
 tools/render.h|fuzz/harness.h
 run/world.cc|world.h
+sim/sim.h|<run/world.h>
+sim/config.cc|driver/../run/event.h
 CASES
 exit $status
