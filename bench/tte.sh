@@ -27,7 +27,8 @@ done
 [[ $seeds =~ ^[1-9][0-9]*$ && $cap =~ ^[1-9][0-9]*$ ]] || usage
 root=$(cd "$(dirname "$0")/.." && pwd)
 repro=$bin/tools/balloon-repro
-[[ -x $bin/fuzz/balloon_events && -x $repro ]] || { echo "tte.sh: $bin has no libFuzzer targets" >&2; exit 2; }
+[[ -x $bin/fuzz/balloon_events && -x $repro && -x $bin/tools/balloon-triage ]] ||
+  { echo "tte.sh: $bin has no libFuzzer targets or tools" >&2; exit 2; }
 command -v jq >/dev/null || { echo "tte.sh: jq is missing (ci/deps installs it)" >&2; exit 2; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -58,7 +59,7 @@ passing_seeds() {
 
 # One measurement: prints "executions seconds found".
 measure() {
-  local target=$1 expect=$2 seed=$3 corpus=$4 log=$work/log start end execs key line found=0
+  local target=$1 expect=$2 seed=$3 corpus=$4 log=$work/log start end execs key found=0
   rm -rf "$work/run" "$work/art"
   mkdir -p "$work/run" "$work/art"
   mapfile -t flags < <("$root/fuzz/options-flags.sh" "$target")
@@ -67,14 +68,9 @@ measure() {
     -dict="$root/fuzz/$target.dict" "${flags[@]}" "$work/run" ${corpus:+"$corpus"} >"$log" 2>&1
   end=$(date +%s.%N)
   execs=$(grep -aoE '^stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -n 1)
-  line=$(grep -aE '^(BALLOONBENCH-FAILURE |SUMMARY: [A-Za-z]+Sanitizer: )' "$log" | head -n 1)
-  case $line in
-    BALLOONBENCH-FAILURE\ *) key=$(jq -r .key <<<"${line#BALLOONBENCH-FAILURE }") ;;
-    SUMMARY:*) key="sanitizer:$(awk '{print $3}' <<<"$line")" ;;
-    *) key="" ;;
-  esac
+  key=$("$bin/tools/balloon-triage" --key "$log")
   # shellcheck disable=SC2053  # $expect may be a pattern (legacy: any invariant)
-  [[ -n $key && $key == $expect ]] && found=1
+  [[ -n $key && ($key == $expect || $key == $expect:*) ]] && found=1
   ((found)) || execs=$cap
   echo "${execs:-$cap} $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }') $found"
 }

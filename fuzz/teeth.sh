@@ -7,9 +7,10 @@
 #   invariant:<id>    the first crash is that invariant's violation, read from the
 #                     target's BALLOONBENCH-FAILURE line (its JSON key), never from prose
 #   <kind>:<detail>   the same for another failure key (e.g. proc-write-contract:...)
-#   sanitizer:<kind>  the first crash is a sanitizer report of that kind, read from the
-#                     sanitizer's own "SUMMARY: <Name>Sanitizer: <kind>" line
-# A crash counts only if it comes after libFuzzer's INITED line, that is, after the
+#   sanitizer:<kind>  the first crash is a sanitizer report of that kind (its key is
+#                     sanitizer:<kind>:<top frames>)
+# balloon-triage --key reads the failure, as for the nightly. A crash counts only if
+# it comes after libFuzzer's INITED line, that is, after the
 # seeds have all run; a crash of another kind fails the check. The variant, mutation
 # and BALLOON_ONLY_INVARIANT come from the environment, as for the target itself.
 # With SEED_CHECK (balloon-repro, or the target's replay executable), only the seeds
@@ -20,7 +21,9 @@ if [[ $# -lt 5 || $# -gt 6 ]]; then
   exit 2
 fi
 fuzzer=$1 expect=$2 runs=$3 seeds=$4 work=$5 repro=${6:-}
-command -v jq >/dev/null || { echo "teeth.sh: jq is missing (ci/deps installs it)" >&2; exit 2; }
+# The build's balloon-triage keys the crash (the fuzzer is BUILD/fuzz/<target>).
+triage=$(dirname "$fuzzer")/../tools/balloon-triage
+[[ -x $triage ]] || { echo "teeth.sh: $triage is missing; build the tools too" >&2; exit 2; }
 rm -rf "$work"
 mkdir -p "$work/corpus" "$work/artifacts" "$work/seeds"
 # Whether a seed passes on this core: balloon-repro judges runs; any other command
@@ -72,18 +75,11 @@ artifacts=$(find "$work/artifacts" -type f | wc -l)
 executed=$(grep -aoE '^#[0-9]+' "$work/log" | tail -n 1)
 inited=$(grep -anE 'INITED' "$work/log" | head -n 1 | cut -d: -f1)
 
-# The first failure in the log after line $1: its key, from the structured line or
-# the sanitizer's summary; empty when there is none.
+# The first failure in the log after line $1, keyed by balloon-triage as the nightly
+# keys crashes (the structured line, else the sanitizer's summary); empty for none.
 first_failure_after() {
-  local line key
-  line=$(tail -n +"$(($1 + 1))" "$work/log" | grep -aE '^(BALLOONBENCH-FAILURE |SUMMARY: [A-Za-z]+Sanitizer: )' |
-    head -n 1)
-  case $line in
-    BALLOONBENCH-FAILURE\ *) key=$(jq -r '.key // empty' <<<"${line#BALLOONBENCH-FAILURE }" 2>/dev/null) ;;
-    SUMMARY:*) key="sanitizer:$(awk '{print $3}' <<<"$line")" ;;
-    *) key="" ;;
-  esac
-  echo "$key"
+  tail -n +"$(($1 + 1))" "$work/log" >"$work/after-inited.log"
+  "$triage" --key "$work/after-inited.log"
 }
 
 if [[ $expect == clean ]]; then
@@ -95,7 +91,8 @@ if [[ $expect == clean ]]; then
 else
   found=""
   [[ -n $inited ]] && found=$(first_failure_after "$inited")
-  if [[ $status -ne 0 && $artifacts -gt 0 && $found == "$expect" ]]; then
+  # A sanitizer key carries the top frames after its kind: sanitizer:<kind>:<frames>.
+  if [[ $status -ne 0 && $artifacts -gt 0 && ($found == "$expect" || $found == "$expect":*) ]]; then
     echo "$expect found by fuzzing after ${executed:-?} executions"
     exit 0
   fi

@@ -4,16 +4,17 @@
 # first structured failure after INITED has the expected key, whatever the detail
 # text says, and must fail on prose without the structured line, on another
 # invariant, on a crash during the seeds, and on a clean run when a crash is expected.
-#   test_teeth.sh TEETH_SH WORKDIR
+#   test_teeth.sh TEETH_SH BALLOON_TRIAGE WORKDIR
 set -u
-teeth=$1 work=$2
+teeth=$1 triage=$2 work=$3
 rm -rf "$work"
-mkdir -p "$work/seeds"
+mkdir -p "$work/seeds" "$work/bin/fuzz" "$work/bin/tools"
+ln -s "$triage" "$work/bin/tools/balloon-triage"
 echo x >"$work/seeds/one"
 
 # The fake fuzzer prints $FAKE_LOG and, if $FAKE_CRASH is set, saves an artifact and
 # exits 1, as libFuzzer does on a crash.
-cat >"$work/fake-fuzzer" <<'FAKE'
+cat >"$work/bin/fuzz/fake-fuzzer" <<'FAKE'
 #!/usr/bin/env bash
 for arg in "$@"; do
   case $arg in -artifact_prefix=*) prefix=${arg#-artifact_prefix=} ;; esac
@@ -25,7 +26,7 @@ if [[ -n ${FAKE_CRASH:-} ]]; then
 fi
 exit 0
 FAKE
-chmod +x "$work/fake-fuzzer"
+chmod +x "$work/bin/fuzz/fake-fuzzer"
 
 line() {  # a BALLOONBENCH-FAILURE line for invariant $1 with detail $2
   printf 'BALLOONBENCH-FAILURE {"kind":"invariant","key":"invariant:%s","id":"%s","phase":"event","event":3,"detail":"%s","variant":"legacy","mutation":null,"reproduce":"r"}\\n' "$1" "$1" "$2"
@@ -35,7 +36,7 @@ inited='#2\tINITED cov: 10 ft: 10 corp: 1/1b exec/s: 0 rss: 30Mb\n#40\tNEW cov: 
 status=0
 check() {  # check NAME EXPECTED_EXIT EXPECT LOG [crash]
   local name=$1 want=$2 expect=$3 log=$4 crash=${5:-}
-  FAKE_LOG=$log FAKE_CRASH=$crash "$teeth" "$work/fake-fuzzer" "$expect" 100 "$work/seeds" \
+  FAKE_LOG=$log FAKE_CRASH=$crash "$teeth" "$work/bin/fuzz/fake-fuzzer" "$expect" 100 "$work/seeds" \
     "$work/run" >"$work/$name.log" 2>&1
   local got=$?
   if [[ $got -eq $want ]]; then
@@ -57,4 +58,5 @@ check clean-run 0 clean "$inited" ""
 check clean-but-crashed 1 clean "$inited$(line rearm x)" crash
 check sanitizer-kind 0 sanitizer:heap-buffer-overflow "${inited}SUMMARY: AddressSanitizer: heap-buffer-overflow x.cc:1 in f\n" crash
 check sanitizer-other-kind 1 sanitizer:heap-buffer-overflow "${inited}SUMMARY: AddressSanitizer: stack-overflow x.cc:1 in f\n" crash
+check leak-is-a-kind 0 sanitizer:leak "${inited}SUMMARY: AddressSanitizer: 24 byte(s) leaked in 1 allocation(s).\n" crash
 exit $status

@@ -214,6 +214,22 @@ std::string reproduce_line(const Options& options, const Input& input, const Run
   return line + " " + shell_quote(input.name);
 }
 
+// --expect: the exit status of one input against what was expected of it.
+int check_expectation(const std::string& wanted, const Input& input, const RunResult& result) {
+  const std::optional<std::string> expect = expectation(wanted, input);
+  if (!expect) {
+    std::fprintf(stderr,
+                 "balloon-repro: %s: --expect from-name: the name does not start with an "
+                 "invariant id and '-' (see --list-invariants)\n",
+                 input.name.c_str());
+    return kExitUnusable;
+  }
+  if (meets(*expect, result)) return kExitClean;
+  std::fprintf(stderr, "balloon-repro: %s: expected %s first, got %s\n", input.name.c_str(),
+               expect->c_str(), verdict_text(result).c_str());
+  return kExitViolation;
+}
+
 // Replays one input; returns its exit status.
 int replay(const Options& options, const Input& input) {
   DecodeInfo info;
@@ -270,20 +286,7 @@ int replay(const Options& options, const Input& input) {
       return kExitUnusable;
     }
   }
-  if (options.expect) {
-    const std::optional<std::string> expect = expectation(*options.expect, input);
-    if (!expect) {
-      std::fprintf(stderr,
-                   "balloon-repro: %s: --expect from-name: the name does not start with an "
-                   "invariant id and '-' (see --list-invariants)\n",
-                   input.name.c_str());
-      return kExitUnusable;
-    }
-    if (meets(*expect, result)) return kExitClean;
-    std::fprintf(stderr, "balloon-repro: %s: expected %s first, got %s\n", input.name.c_str(),
-                 expect->c_str(), verdict_text(result).c_str());
-    return kExitViolation;
-  }
+  if (options.expect) return check_expectation(*options.expect, input, result);
   return result.outcome == Outcome::violation ? kExitViolation : kExitClean;
 }
 

@@ -29,6 +29,11 @@ constexpr int kExitUnusable = 2;
 const char kUsage[] =
     "usage: balloon-triage --run DIR --bin DIR --regressions DIR [--variant fixed|legacy]\n"
     "                      [--mutant NAME] [--jobs N] [--seconds N]\n"
+    "       balloon-triage --key LOG [ARTIFACT_NAME]\n"
+    "\n"
+    "--key prints the key of the first failure in LOG (the output of one run of a fuzz\n"
+    "target or its replay executable), as below; ARTIFACT_NAME is the name libFuzzer\n"
+    "gave the input, for hangs and OOMs. It prints nothing when LOG holds no failure.\n"
     "\n"
     "Triages the crashes of a nightly run and writes DIR/report.md and DIR/report.json\n"
     "(each written whole, then renamed into place), then prints report.md. The run\n"
@@ -142,7 +147,26 @@ std::string now_utc() {
 
 }  // namespace
 
+// --key LOG [NAME]: one key, for the scripts that judge a single run (fuzz/teeth.sh,
+// bench/tte.sh), so that they read failures the way triage does.
+int print_key(const fs::path& log, const std::string& artifact) {
+  std::vector<std::uint8_t> bytes;
+  bool cut = false;
+  std::string error;
+  if (!read_bounded(log, std::size_t{64} << 20, bytes, cut, error)) {
+    std::fprintf(stderr, "balloon-triage: %s: %s\n", log.c_str(), error.c_str());
+    return kExitUnusable;
+  }
+  const std::string text(bytes.begin(), bytes.end());
+  const bool failed = find_failure_line(text).has_value() || !sanitizer_kind(text).empty() ||
+                      !artifact_kind(artifact).empty();
+  if (failed) std::printf("%s\n", crash_key(text, artifact).c_str());
+  return kExitNothingNew;
+}
+
 int main(int argc, char** argv) {
+  if (argc >= 3 && argc <= 4 && std::string_view(argv[1]) == "--key")
+    return print_key(argv[2], argc == 4 ? argv[3] : "");
   Options options;
   if (const std::optional<int> status = parse(argc, argv, options)) return *status;
   options.run_dir = fs::absolute(options.run_dir).lexically_normal();
