@@ -68,6 +68,7 @@ schema=$(dirname "$corpus")/docs/schemas/run.schema.json
 validate=$(dirname "$corpus")/tests/validate_json.py
 "$repro" --list-invariants >"$work/ids"
 "$repro" --json --variant legacy "$corpus/regressions" "$corpus/balloon_events" >"$work/all.json" 2>/dev/null
+[[ $? -le 1 ]] || fail "--json over the corpus could not replay it"
 "$validate" "$schema" --ids "$work/ids" <"$work/all.json" >"$work/valid.log" ||
   fail "--json does not follow its schema: $(cat "$work/valid.log")"
 head -n 1 "$work/all.json" | jq -c '.verdict.outcome = "fine"' >"$work/bad.json"
