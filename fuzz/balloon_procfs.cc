@@ -65,7 +65,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   // Nothing in these paths reaches Xen; a tiny guest keeps each input cheap.
   BareCore bare(tiny_guest(), fuzz::variant(), fuzz::mutation());
-  BalloonCore& core = bare.core;
+  Driver& core = bare.core;
   Sim& sim = bare.sim;
   sim.set_capable(capable);
   const std::uint64_t before = core.target_pages();

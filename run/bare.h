@@ -3,6 +3,9 @@
 // paths, mostly) and for tests that drive a Sim directly.
 #pragma once
 
+#include <memory>
+
+#include "driver/driver.h"
 #include "driver/xen-2.6.18/balloon.h"
 #include "sim/sim.h"
 
@@ -28,11 +31,11 @@ inline Config tiny_guest() {
   return config;
 }
 
-// The core, booted on `config`, on a simulation that reports to nobody.
+// The driver of `variant`, booted on `config`, on a simulation that reports to nobody.
 struct BareCore {
   explicit BareCore(const Config& config = tiny_guest(), Variant variant = Variant::fixed,
                     Mutation mutation = Mutation::none)
-      : sim(config, observer), core(sim, variant, mutation) {
+      : sim(config, observer), driver(make_driver(sim, variant, mutation)), core(*driver) {
     core.balloon_init(config.max_pfn, config.nr_pages);
   }
   BareCore(const BareCore&) = delete;
@@ -40,7 +43,8 @@ struct BareCore {
 
   NullSimObserver observer;
   Sim sim;
-  BalloonCore core;
+  std::unique_ptr<Driver> driver;
+  Driver& core;
 };
 
 }  // namespace balloonbench

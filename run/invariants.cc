@@ -14,7 +14,7 @@ std::string frame_text(mfn_t mfn) {
 
 }  // namespace
 
-Checker::Checker(const Sim& sim, const BalloonCore& core, bool enabled)
+Checker::Checker(const Sim& sim, const Driver& core, bool enabled)
     : sim_(sim), core_(core), enabled_(enabled), in_list_(enabled ? sim.config().max_pfn : 0, 0) {}
 
 void Checker::begin_step(Phase phase, std::size_t event_index) {
@@ -259,7 +259,7 @@ void Checker::check_list(const ListOp& op) {
 }
 
 void Checker::check_list_totals() {
-  const std::uint64_t length = core_.balloon_list().size();
+  const std::uint64_t length = core_.balloon_list_size();
   if (core_.balloon_low() != list_low_ || core_.balloon_high() != list_high_ ||
       core_.balloon_low() + core_.balloon_high() != length) {
     report(InvariantId::list, "balloon_low=" + n(core_.balloon_low()) + " balloon_high=" +
@@ -270,11 +270,11 @@ void Checker::check_list_totals() {
 
 // list, full scan: walk the list itself.
 void Checker::check_list_walk() {
-  const BalloonList& list = core_.balloon_list();
+  const std::vector<pfn_t> list = core_.balloon_list_pages();
   std::vector<std::uint8_t> seen(sim_.config().max_pfn, 0);
   bool in_highmem = false;
   for (std::size_t i = 0; i < list.size(); ++i) {
-    const pfn_t pfn = list.at(i);
+    const pfn_t pfn = list[i];
     if (pfn >= seen.size() || seen[pfn] != 0) {
       report(InvariantId::list,
              "entry " + n(i) + " (pfn " + n(pfn) + ") is a duplicate or out of range");

@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "driver/xen-2.6.18/balloon.h"
+#include "driver/driver.h"
 #include "run/failure.h"
 #include "sim/sim.h"
 
@@ -25,8 +25,8 @@ class Checker {
  public:
   // A disabled checker checks nothing (benchmarks measure the bare step with it);
   // a BUG is still reported, since the run cannot go on. The owner of the core routes
-  // the core's balloon list operations to journal() (BalloonCore::set_list_journal).
-  Checker(const Sim& sim, const BalloonCore& core, bool enabled = true);
+  // the core's balloon list operations to journal() (Driver::set_list_journal).
+  Checker(const Sim& sim, const Driver& core, bool enabled = true);
   // Where the core's list operations go; nullptr for a disabled checker.
   std::vector<ListOp>* journal() { return enabled_ ? &journal_ : nullptr; }
   Checker(const Checker&) = delete;
@@ -91,7 +91,7 @@ class Checker {
   bool check_progress(MemoryOp op);
 
   const Sim& sim_;
-  const BalloonCore& core_;
+  const Driver& core_;
   const bool enabled_;
   std::vector<ListOp> journal_;
   std::vector<pfn_t> list_touched_;

@@ -12,7 +12,7 @@ std::string n(std::uint64_t value) { return std::to_string(value); }
 
 }  // namespace
 
-Recorder::Recorder(Trace* trace, const Sim& sim, const BalloonCore& core, const Checker& checker)
+Recorder::Recorder(Trace* trace, const Sim& sim, const Driver& core, const Checker& checker)
     : trace_(trace), sim_(sim), core_(core), checker_(checker) {}
 
 void Recorder::set_position(Phase phase, std::size_t event_index) {
@@ -42,6 +42,7 @@ StateSnapshot Recorder::snapshot() const {
   state.timer_pending = sim_.timer_pending();
   state.timer_expires = sim_.timer_expires();
   state.work_pending = sim_.work_pending();
+  state.violations = checker_.violations().size();
   return state;
 }
 
@@ -65,11 +66,18 @@ void Recorder::config(const Config& config, Variant variant, Mutation mutation) 
   if (trace_ == nullptr) return;
   std::string text = "config: " + to_text(config) + " variant=" + variant_name(variant);
   if (mutation != Mutation::none) text += std::string(" mutation=") + mutation_name(mutation);
-  add(TraceKind::config, std::move(text));
+  TraceEntry made = entry(TraceKind::config);
+  made.text = std::move(text);
+  made.config = config;
+  trace_->add(std::move(made));
 }
 
 void Recorder::event(const Event& event) {
-  if (trace_ != nullptr) add(TraceKind::event, to_text(event));
+  if (trace_ == nullptr) return;
+  TraceEntry made = entry(TraceKind::event);
+  made.text = to_text(event);
+  made.event = event;
+  trace_->add(std::move(made));
 }
 
 void Recorder::state() {
@@ -159,8 +167,11 @@ void Recorder::hypercall_answered(MemoryOp op, const Reservation& reservation, l
 
 void Recorder::in_flight(InFlightAction action, std::uint64_t value) {
   ++stats_.in_flight_actions;
-  if (trace_ != nullptr)
-    add(TraceKind::in_flight, std::string("in flight: ") + in_flight_name(action) + " " + n(value));
+  if (trace_ == nullptr) return;
+  TraceEntry made = entry(TraceKind::in_flight);
+  made.text = std::string("in flight: ") + in_flight_name(action) + " " + n(value);
+  made.event = events::in_flight(action, value);
+  trace_->add(std::move(made));
 }
 
 void Recorder::timer_armed(std::uint64_t expires) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "driver/driver.h"
 #include "driver/xen-2.6.18/balloon.h"
 #include "run/event.h"
 #include "run/failure.h"
@@ -38,7 +39,7 @@ struct RunStats {
 
 class Recorder {
  public:
-  Recorder(Trace* trace, const Sim& sim, const BalloonCore& core, const Checker& checker);
+  Recorder(Trace* trace, const Sim& sim, const Driver& core, const Checker& checker);
 
   // Where the run is; every entry recorded from now on carries it.
   void set_position(Phase phase, std::size_t event_index);
@@ -83,7 +84,7 @@ class Recorder {
   Trace* trace_;
   std::vector<std::uint64_t> extents_asked_;  // of the hypercall in flight, when tracing
   const Sim& sim_;
-  const BalloonCore& core_;
+  const Driver& core_;
   const Checker& checker_;
   Phase phase_ = Phase::boot;
   std::size_t event_index_ = 0;

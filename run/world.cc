@@ -26,18 +26,18 @@ const char* outcome_name(Outcome outcome) {
 
 World::World(const Config& config, const WorldOptions& options)
     : sim_(config, *this),
-      core_(sim_, options.variant, options.mutation),
-      checker_(sim_, core_, options.checks),
-      recorder_(options.trace, sim_, core_, checker_) {
-  core_.set_list_journal(checker_.journal());
+      driver_(make_driver(sim_, options.variant, options.mutation)),
+      checker_(sim_, *driver_, options.checks),
+      recorder_(options.trace, sim_, *driver_, checker_) {
+  driver_->set_list_journal(checker_.journal());
   recorder_.config(config, options.variant, options.mutation);
-  core_.balloon_init(config.max_pfn, config.nr_pages);
+  driver_->balloon_init(config.max_pfn, config.nr_pages);
   checker_.begin_step(Phase::boot, 0);
   checker_.boot_check();
   end_step();
 }
 
-World::~World() { core_.set_list_journal(nullptr); }
+World::~World() { driver_->set_list_journal(nullptr); }
 
 void World::step(const Event& event) {
   if (stopped_ || finished_) return;
@@ -145,19 +145,19 @@ void World::apply(const Event& event) {
 void World::apply_entry_point(const Event& event) {
   switch (event.kind) {
     case EventKind::set_target:
-      core_.balloon_set_new_target(event.value);
+      driver_->balloon_set_new_target(event.value);
       break;
     case EventKind::xenstore_target:
-      core_.watch_target(event.bytes);
+      driver_->watch_target(event.bytes);
       break;
     case EventKind::proc_write:
       proc_write(event.bytes, event.value == 0);
       break;
     case EventKind::proc_read:
-      recorder_.proc_read(core_.balloon_read());
+      recorder_.proc_read(driver_->balloon_read());
       break;
     case EventKind::driver_allowance:
-      core_.balloon_update_driver_allowance(static_cast<std::int64_t>(event.value));
+      driver_->balloon_update_driver_allowance(static_cast<std::int64_t>(event.value));
       break;
     case EventKind::alloc_empty:
       alloc_empty(event.value);
@@ -235,7 +235,7 @@ void World::apply_fault(const Event& event) {
 }
 
 void World::alloc_empty(std::uint64_t pages) {
-  std::optional<std::vector<pfn_t>> lent = core_.alloc_empty_pages(pages);
+  std::optional<std::vector<pfn_t>> lent = driver_->alloc_empty_pages(pages);
   if (!lent.has_value()) {
     recorder_.alloc_empty(nullptr, 0);
     return;
@@ -255,13 +255,13 @@ void World::free_empty(std::uint64_t which_value) {
   lent_.erase(lent_.begin() + static_cast<std::ptrdiff_t>(which));
   for (const pfn_t pfn : pages) sim_.unlend(pfn);
   recorder_.free_empty(which, pages.size(), /*anything_lent=*/true);
-  core_.free_empty_pages(pages);
+  driver_->free_empty_pages(pages);
 }
 
 // A write to /proc/xen/balloon by a writer with or without CAP_SYS_ADMIN.
 void World::proc_write(const std::string& bytes, bool capable) {
   sim_.set_capable(capable);
-  const long rc = core_.balloon_write(bytes);
+  const long rc = driver_->balloon_write(bytes);
   sim_.set_capable(true);
   recorder_.proc_write(rc);
 }
@@ -286,14 +286,14 @@ void World::advance(std::uint64_t ticks) {
 void World::fire_timer() {
   sim_.timer_fired();
   recorder_.timer_fired();
-  core_.balloon_alarm();
+  driver_->balloon_alarm();
 }
 
 void World::run_work() {
   sim_.take_work();
   recorder_.work_started();
   checker_.work_started();
-  core_.balloon_process();
+  driver_->balloon_process();
   checker_.work_finished();
   recorder_.work_finished();
 }
@@ -323,11 +323,11 @@ void World::hypercall_issued(MemoryOp op, const Reservation& reservation) {
 }
 
 void World::carry_out(const ArmedInFlight& armed) {
-  const std::uint64_t target_before = core_.target_pages();
+  const std::uint64_t target_before = driver_->target_pages();
   recorder_.in_flight(armed.action, armed.value);
   switch (armed.action) {
     case InFlightAction::set_target:
-      core_.balloon_set_new_target(armed.value);
+      driver_->balloon_set_new_target(armed.value);
       break;
     case InFlightAction::host_take:
       sim_.host_take(armed.value);
@@ -339,7 +339,7 @@ void World::carry_out(const ArmedInFlight& armed) {
       sim_.set_max_pages(armed.value);
       break;
   }
-  checker_.in_flight_fired(core_.target_pages() != target_before);
+  checker_.in_flight_fired(driver_->target_pages() != target_before);
 }
 
 void World::hypercall_answered(MemoryOp op, const Reservation& reservation, long rc) {

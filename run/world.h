@@ -9,9 +9,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "driver/driver.h"
 #include "driver/xen-2.6.18/balloon.h"
 #include "run/event.h"
 #include "run/invariants.h"
@@ -67,7 +69,7 @@ class World final : private SimObserver {
   RunStats stats() const { return recorder_.stats(); }
 
   const Sim& sim() const { return sim_; }
-  const BalloonCore& core() const { return core_; }
+  const Driver& core() const { return *driver_; }
   const Checker& checker() const { return checker_; }
   StateSnapshot snapshot() const { return recorder_.snapshot(); }
   std::size_t lent_vectors() const { return lent_.size(); }
@@ -100,7 +102,7 @@ class World final : private SimObserver {
   void work_scheduled() override;
 
   Sim sim_;
-  BalloonCore core_;
+  std::unique_ptr<Driver> driver_;
   Checker checker_;
   Recorder recorder_;
   // Armed by in_flight events; each is carried out inside the next hypercall.

@@ -28,16 +28,18 @@ TEST(Boot, BalloonsEveryPfnXenDidNotPopulate) {
   config.max_low_pfn = 64;
   config.max_pages = 64;
   World world(config, {});
-  const BalloonCore& core = world.core();
+  const Driver& core = world.core();
   EXPECT_EQ(core.current_pages(), 40U);
   EXPECT_EQ(core.totalram_pages(), 40U);
   EXPECT_EQ(core.target_pages(), 40U);
   EXPECT_EQ(core.balloon_low(), 24U);
   EXPECT_EQ(core.balloon_high(), 0U);
-  ASSERT_EQ(core.balloon_list().size(), 24U);
+  const std::vector<pfn_t> list = core.balloon_list_pages();
+  ASSERT_EQ(core.balloon_list_size(), 24U);
+  ASSERT_EQ(list.size(), 24U);
   // Lowmem goes in at the head, so the last pfn added comes out first.
-  EXPECT_EQ(core.balloon_list().at(0), 63U);
-  EXPECT_EQ(core.balloon_list().at(23), 40U);
+  EXPECT_EQ(list.at(0), 63U);
+  EXPECT_EQ(list.at(23), 40U);
   EXPECT_TRUE(world.violations().empty()) << describe(world.violations());
 }
 
@@ -48,7 +50,7 @@ TEST(Boot, PutsHighmemAtTheTailInOrder) {
   config.max_low_pfn = 48;
   config.max_pages = 64;
   World world(config, {});
-  const BalloonList& list = world.core().balloon_list();
+  const std::vector<pfn_t> list = world.core().balloon_list_pages();
   EXPECT_EQ(world.core().balloon_low(), 8U);
   EXPECT_EQ(world.core().balloon_high(), 16U);
   EXPECT_EQ(list.at(0), 47U);

@@ -64,16 +64,6 @@ class MutexGuard {
 
 }  // namespace
 
-const char* variant_name(Variant variant) {
-  return variant == Variant::legacy ? "legacy" : "fixed";
-}
-
-std::optional<Variant> parse_variant(std::string_view name) {
-  if (name == "fixed") return Variant::fixed;
-  if (name == "legacy") return Variant::legacy;
-  return std::nullopt;
-}
-
 const char* mutation_name(Mutation mutation) {
   for (const auto& entry : kMutationNames) {
     if (entry.mutation == mutation) return entry.name;
@@ -101,6 +91,12 @@ const std::vector<Mutation>& all_mutations() {
 
 BalloonCore::BalloonCore(Env& env, Variant variant, Mutation mutation)
     : env_(env), variant_(variant), mutation_(mutation), frame_list_(kFrameListEntries) {}
+
+std::vector<pfn_t> BalloonCore::balloon_list_pages() const {
+  std::vector<pfn_t> pages(ballooned_pages_.size());
+  for (std::size_t i = 0; i < pages.size(); ++i) pages[i] = ballooned_pages_.at(i);
+  return pages;
+}
 
 void BalloonCore::balloon_init(pfn_t max_pfn, pfn_t nr_pages) {
   current_pages_ = std::min(nr_pages, max_pfn);

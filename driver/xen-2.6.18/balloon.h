@@ -15,11 +15,10 @@
 #include <vector>
 
 #include "driver/balloon_list.h"
+#include "driver/driver.h"
 #include "driver/env.h"
 
 namespace balloonbench {
-
-enum class Variant { fixed, legacy };
 
 enum class Mutation {
   none,
@@ -38,8 +37,6 @@ enum class Mutation {
   proc_write_reads_past_count
 };
 
-const char* variant_name(Variant variant);
-std::optional<Variant> parse_variant(std::string_view name);
 const char* mutation_name(Mutation mutation);
 std::optional<Mutation> parse_mutation(std::string_view name);
 // Every mutation but `none`, in declaration order.
@@ -53,42 +50,39 @@ inline constexpr long kEbadmsg = 74;
 // The /proc/xen/balloon write buffer (char memstring[64]).
 inline constexpr std::size_t kProcWriteBuffer = 64;
 
-// hard_limit when no limit is latched (~0UL).
-inline constexpr std::uint64_t kNoHardLimit = ~std::uint64_t{0};
-
-class BalloonCore {
+class BalloonCore final : public Driver {
  public:
+  // `variant` is fixed or legacy.
   BalloonCore(Env& env, Variant variant, Mutation mutation = Mutation::none);
 
-  // balloon_init: the guest booted with `nr_pages` of its `max_pfn` pfns populated.
-  void balloon_init(pfn_t max_pfn, pfn_t nr_pages);
+  void balloon_init(pfn_t max_pfn, pfn_t nr_pages) override;
 
-  // Entry points (SPEC §1.7).
-  void balloon_set_new_target(std::uint64_t target);
-  void watch_target(std::string_view value);    // xenstore memory/target (KiB)
-  long balloon_write(std::string_view buffer);  // /proc/xen/balloon, count = size
-  std::string balloon_read() const;             // /proc/xen/balloon
-  void balloon_update_driver_allowance(std::int64_t delta);
-  std::optional<std::vector<pfn_t>> alloc_empty_pages(std::size_t nr_pages);
-  void free_empty_pages(const std::vector<pfn_t>& pagevec);
+  void balloon_set_new_target(std::uint64_t target) override;
+  void watch_target(std::string_view value) override;
+  long balloon_write(std::string_view buffer) override;  // count = size
+  std::string balloon_read() const override;
+  void balloon_update_driver_allowance(std::int64_t delta) override;
+  std::optional<std::vector<pfn_t>> alloc_empty_pages(std::size_t nr_pages) override;
+  void free_empty_pages(const std::vector<pfn_t>& pagevec) override;
 
-  // The work function and the timer function.
-  void balloon_process();
-  void balloon_alarm();
+  void balloon_process() override;
+  void balloon_alarm() override;
 
-  // The driver's state, read-only.
-  std::uint64_t current_pages() const { return current_pages_; }
-  std::uint64_t totalram_pages() const { return totalram_pages_; }
-  std::uint64_t target_pages() const { return target_pages_; }
-  std::uint64_t balloon_low() const { return balloon_low_; }
-  std::uint64_t balloon_high() const { return balloon_high_; }
-  std::uint64_t driver_pages() const { return driver_pages_; }
-  std::uint64_t hard_limit() const { return hard_limit_; }
-  std::uint64_t current_target() const;
+  std::uint64_t current_pages() const override { return current_pages_; }
+  std::uint64_t totalram_pages() const override { return totalram_pages_; }
+  std::uint64_t target_pages() const override { return target_pages_; }
+  std::uint64_t balloon_low() const override { return balloon_low_; }
+  std::uint64_t balloon_high() const override { return balloon_high_; }
+  std::uint64_t driver_pages() const override { return driver_pages_; }
+  std::uint64_t hard_limit() const override { return hard_limit_; }
+  std::uint64_t current_target() const override;
+  std::size_t balloon_list_size() const override { return ballooned_pages_.size(); }
+  std::vector<pfn_t> balloon_list_pages() const override;
   const BalloonList& balloon_list() const { return ballooned_pages_; }
 
-  // Route every balloon list operation to `journal` (nullptr to stop).
-  void set_list_journal(std::vector<ListOp>* journal) { ballooned_pages_.set_journal(journal); }
+  void set_list_journal(std::vector<ListOp>* journal) override {
+    ballooned_pages_.set_journal(journal);
+  }
 
  private:
   void balloon_append(pfn_t pfn);

@@ -1,0 +1,81 @@
+// What a balloon driver offers the bench: its entry points, its work and timer
+// functions, and its state, read-only. Every driver the bench runs (the ports, and a
+// user's own balloon.c built through the kernel shim) implements Driver and reaches
+// the world only through Env (env.h); make_driver builds one by variant.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "driver/balloon_list.h"
+#include "driver/env.h"
+
+namespace balloonbench {
+
+// Which driver runs. `fixed` and `legacy` are the 2.6.18-xen port after and before
+// "balloon: try harder to balloon up under memory pressure"; `source` is a balloon.c
+// built through the kernel shim (only in builds configured with one).
+enum class Variant { fixed, legacy, source };
+
+// A seeded bug in the fixed port (driver/xen-2.6.18/balloon.h lists them).
+enum class Mutation;
+
+const char* variant_name(Variant variant);
+std::optional<Variant> parse_variant(std::string_view name);
+// The variants this build can run, in declaration order.
+const std::vector<Variant>& available_variants();
+// Whether the variant is judged as a driver from before the patch (with a hard limit):
+// the catalogue expects it to break the invariants legacy breaks.
+bool pre_patch(Variant variant);
+
+// hard_limit when no limit is latched (~0UL), and for drivers that have none.
+inline constexpr std::uint64_t kNoHardLimit = ~std::uint64_t{0};
+
+class Driver {
+ public:
+  virtual ~Driver() = default;
+
+  // balloon_init: the guest booted with `nr_pages` of its `max_pfn` pfns populated.
+  virtual void balloon_init(pfn_t max_pfn, pfn_t nr_pages) = 0;
+
+  // Entry points (SPEC §1.7).
+  virtual void balloon_set_new_target(std::uint64_t target) = 0;
+  virtual void watch_target(std::string_view value) = 0;    // xenstore memory/target (KiB)
+  virtual long balloon_write(std::string_view buffer) = 0;  // /proc/xen/balloon
+  virtual std::string balloon_read() const = 0;             // /proc/xen/balloon
+  virtual void balloon_update_driver_allowance(std::int64_t delta) = 0;
+  virtual std::optional<std::vector<pfn_t>> alloc_empty_pages(std::size_t nr_pages) = 0;
+  virtual void free_empty_pages(const std::vector<pfn_t>& pagevec) = 0;
+
+  // The work function and the timer function.
+  virtual void balloon_process() = 0;
+  virtual void balloon_alarm() = 0;
+
+  // The driver's state.
+  virtual std::uint64_t current_pages() const = 0;
+  virtual std::uint64_t totalram_pages() const = 0;
+  virtual std::uint64_t target_pages() const = 0;
+  virtual std::uint64_t balloon_low() const = 0;
+  virtual std::uint64_t balloon_high() const = 0;
+  virtual std::uint64_t driver_pages() const = 0;
+  virtual std::uint64_t hard_limit() const = 0;  // kNoHardLimit when none
+  virtual std::uint64_t current_target() const = 0;
+  // The balloon list, from its head.
+  virtual std::size_t balloon_list_size() const = 0;
+  virtual std::vector<pfn_t> balloon_list_pages() const = 0;
+
+  // Route every balloon list operation to `journal` (nullptr to stop).
+  virtual void set_list_journal(std::vector<ListOp>* journal) = 0;
+};
+
+// The driver of `variant` over `env`. A mutation other than none needs a variant that
+// carries mutations (fixed); throws std::invalid_argument otherwise, or for a variant
+// this build cannot run.
+std::unique_ptr<Driver> make_driver(Env& env, Variant variant, Mutation mutation);
+
+}  // namespace balloonbench
