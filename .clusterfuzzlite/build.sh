@@ -4,7 +4,11 @@
 # (balloonbench is C++ only: $CC and $CFLAGS are passed on but compile nothing), links
 # the targets with $LIB_FUZZING_ENGINE, reads the sources from $SRC/balloonbench, and
 # puts into $OUT each target, its .options and .dict, and <target>_seed_corpus.zip.
-# $WORK, when set, holds the build tree.
+# $WORK, when set, holds the build tree. The same steps serve every $FUZZING_ENGINE:
+# for libfuzzer the flags carry -fsanitize=fuzzer-no-link and $LIB_FUZZING_ENGINE is
+# -fsanitize=fuzzer; for afl, $CC and $CXX are AFL++'s afl-clang-fast(++), which
+# instrument every compile themselves, and $LIB_FUZZING_ENGINE is AFL++'s driver
+# library, which runs the same LLVMFuzzerTestOneInput targets under afl-fuzz.
 set -euo pipefail
 
 for var in CC CXX CFLAGS CXXFLAGS LIB_FUZZING_ENGINE SRC OUT; do
@@ -25,6 +29,7 @@ cmake -S "$src" -B "$build" -G "$generator" \
   -DBALLOONBENCH_FUZZ_ENGINE="$LIB_FUZZING_ENGINE" --no-warn-unused-cli
 # The one list of fuzz targets, shared with CMake and ci/.
 mapfile -t targets < <(grep -Ev '^[[:space:]]*(#|$)' "$src/fuzz/targets.txt")
+echo "build.sh: ${targets[*]} for ${FUZZING_ENGINE:-libfuzzer}, linked with $LIB_FUZZING_ENGINE"
 cmake --build "$build" --parallel --target "${targets[@]}"
 
 for target in "${targets[@]}"; do
@@ -33,6 +38,9 @@ for target in "${targets[@]}"; do
   rm -f "$OUT/${target}_seed_corpus.zip"
   zip -q -j "$OUT/${target}_seed_corpus.zip" "$src/corpus/$target"/*
 done
-# Every crash ever found is a good seed for the run target too.
-mapfile -t regressions < <(find "$src/corpus/regressions" -maxdepth 1 -type f ! -name 'README*' | sort)
+# Every crash ever found is a good seed for the run target too, but for those named
+# -in-both-variants: bugs of the original that the fixed driver has as well, which
+# would crash every run (docs/corpus.md).
+mapfile -t regressions < <(find "$src/corpus/regressions" -maxdepth 1 -type f ! -name 'README*' \
+  ! -name '*-in-both-variants' | sort)
 zip -q -j "$OUT/balloon_events_seed_corpus.zip" "${regressions[@]}"

@@ -51,6 +51,14 @@ class Driver {
   virtual void balloon_update_driver_allowance(std::int64_t delta) = 0;
   virtual std::optional<std::vector<pfn_t>> alloc_empty_pages(std::size_t nr_pages) = 0;
   virtual void free_empty_pages(const std::vector<pfn_t>& pagevec) = 0;
+  // A frontend driver hands back a page with no memory behind it, one it had counted
+  // in its allowance: the page joins the balloon and driver_pages drops by one.
+  virtual void balloon_release_driver_page(pfn_t page) = 0;
+  // The sysfs stores of /sys/devices/system/xen_memory/xen_memory0: target_kb takes a
+  // number of KiB, target a memparse size in bytes. `buffer` is what was written, its
+  // size the store's count. Each returns the count or a negative errno.
+  virtual long store_target_kb(std::string_view buffer) = 0;
+  virtual long store_target(std::string_view buffer) = 0;
 
   // The work function and the timer function.
   virtual void balloon_process() = 0;

@@ -44,16 +44,22 @@ class Env {
   // HYPERVISOR_memory_op. Returns the number of extents done, or a negative errno.
   virtual long memory_op(MemoryOp op, Reservation& reservation) = 0;
   // HYPERVISOR_update_va_mapping for the kernel's direct mapping of a lowmem pfn.
-  // `mfn` is the frame to map, or kInvalidP2mEntry to clear the entry (pte 0).
+  // `mfn` is the frame the new PTE carries, or kInvalidP2mEntry to clear the entry
+  // (pte 0). A paravirtualised guest's PTEs carry machine frames; an auto-translated
+  // guest's carry guest frame numbers, which Xen translates through its physmap.
+  // Returns 0, or a negative errno when Xen refuses the mapping.
   virtual int update_va_mapping(pfn_t pfn, mfn_t mfn) = 0;
   // xen_feature(XENFEAT_auto_translated_physmap).
   virtual bool auto_translated() const = 0;
 
-  // Guest page allocator: alloc_page, __free_page, PageHighMem, scrub_pages.
+  // Guest page allocator: alloc_page, __free_page, PageHighMem, scrub_pages, page_count.
   virtual std::optional<pfn_t> alloc_page(Gfp gfp) = 0;
   virtual void free_page(pfn_t pfn) = 0;
   virtual bool page_high_mem(pfn_t pfn) const = 0;
   virtual void scrub_page(pfn_t pfn) = 0;
+  // page_count: the references held on the page. A page the allocator handed out (and
+  // nobody freed) or one it never held has one; a free page has none.
+  virtual int page_count(pfn_t pfn) const = 0;
 
   // The P2M table (phys_to_machine_mapping) and its inverse through the M2P.
   virtual mfn_t pfn_to_mfn(pfn_t pfn) const = 0;

@@ -16,6 +16,7 @@ namespace {
 Variant g_variant = Variant::fixed;
 Mutation g_mutation = Mutation::none;
 std::optional<InvariantId> g_only;
+bool g_legal_xen = false;
 
 }  // namespace
 
@@ -23,7 +24,10 @@ void init_from_env() {
   if (const char* name = std::getenv("BALLOON_VARIANT"); name != nullptr && *name != '\0') {
     const std::optional<Variant> parsed = parse_variant(name);
     if (!parsed.has_value()) {
-      std::fprintf(stderr, "BALLOON_VARIANT=%s: expected fixed or legacy\n", name);
+      std::fprintf(stderr, "BALLOON_VARIANT=%s: this build has the variants", name);
+      for (const Variant known : available_variants())
+        std::fprintf(stderr, " %s", variant_name(known));
+      std::fprintf(stderr, "\n");
       std::exit(2);
     }
     g_variant = *parsed;
@@ -39,6 +43,14 @@ void init_from_env() {
     }
     g_mutation = *parsed;
   }
+  if (const char* value = std::getenv("BALLOON_LEGAL_XEN"); value != nullptr && *value != '\0') {
+    const std::string text = value;
+    if (text != "0" && text != "1") {
+      std::fprintf(stderr, "BALLOON_LEGAL_XEN=%s: expected 0 or 1\n", value);
+      std::exit(2);
+    }
+    g_legal_xen = text == "1";
+  }
   if (const char* name = std::getenv("BALLOON_ONLY_INVARIANT"); name != nullptr && *name != '\0') {
     g_only = parse_invariant(name);
     if (!g_only.has_value()) {
@@ -51,6 +63,11 @@ void init_from_env() {
 }
 
 Variant variant() { return g_variant; }
+bool legal_xen() { return g_legal_xen; }
+Run as_judged(Run run) {
+  if (g_legal_xen) run.config.contract_breaks = false;
+  return run;
+}
 const Violation* reported(const RunResult& result) {
   if (result.outcome != Outcome::violation || result.violations.empty()) return nullptr;
   if (!g_only.has_value()) return &result.violations.front();

@@ -1,6 +1,7 @@
 // What the fuzz targets share: the variant and mutation chosen by the environment
-// (BALLOON_VARIANT=fixed|legacy, BALLOON_MUTANT=<name>, BALLOON_ONLY_INVARIANT=<id>),
-// read once at start-up, and the crash report that ends a run with a violation.
+// (BALLOON_VARIANT=fixed|legacy, BALLOON_MUTANT=<name>, BALLOON_ONLY_INVARIANT=<id>,
+// BALLOON_LEGAL_XEN=1), read once at start-up, and the crash report that ends a run
+// with a violation.
 #pragma once
 
 #include "driver/xen-2.6.18/balloon.h"
@@ -10,11 +11,19 @@
 
 namespace balloonbench::fuzz {
 
-// Reads BALLOON_VARIANT, BALLOON_MUTANT and BALLOON_ONLY_INVARIANT; exits with status
-// 2 and a message when one names nothing known.
+// Reads BALLOON_VARIANT, BALLOON_MUTANT, BALLOON_ONLY_INVARIANT and
+// BALLOON_LEGAL_XEN; exits with status 2 and a message when one names nothing known.
 void init_from_env();
 Variant variant();
 Mutation mutation();
+// BALLOON_LEGAL_XEN=1: every run is judged under legal Xen behaviour, its
+// contract_breaks knob cleared whatever the input says, so that a search for bugs of
+// the driver is not spent on the latent bugs only a broken contract exposes (the
+// fixed driver has one, which it shares with legacy: docs/fidelity.md).
+bool legal_xen();
+// The run as the target judges it: `run` itself, or with BALLOON_LEGAL_XEN=1 without
+// the contract_breaks knob.
+Run as_judged(Run run);
 // The violation a run that stopped at one is reported by, or nullptr for none: its
 // first violation; with BALLOON_ONLY_INVARIANT=<id>, that invariant's, if the step
 // where the run stopped broke it (a step reports each broken invariant once), so that

@@ -81,6 +81,40 @@ rc::Gen<ProcText> gen_proc_text() {
   return rc::gen::weightedOneOf<ProcText>({{6, number}, {1, refused}});
 }
 
+namespace {
+
+rc::Gen<SysfsText> gen_sysfs_runt() {
+  return rc::gen::map(in_closed<std::size_t>(0, 1), [](std::size_t length) {
+    return SysfsText{std::string(length, '7'), 0};
+  });
+}
+
+}  // namespace
+
+rc::Gen<SysfsText> gen_sysfs_target_kb_text() {
+  const auto number = rc::gen::apply(
+      [](std::uint64_t kib, unsigned base, unsigned tail) {
+        static constexpr const char* kTails[] = {"", "\n", "K\n"};
+        // KiB to bytes, then to pages; a K is not a suffix here.
+        return SysfsText{format_number(kib, base) + kTails[tail], (kib << 10) >> kPageShift};
+      },
+      rc::gen::weightedOneOf<std::uint64_t>(
+          {{4, in_closed<std::uint64_t>(0, 1U << 22)},
+           {1, in_closed<std::uint64_t>(0, std::uint64_t{1} << 40)}}),
+      rc::gen::element(10U, 16U, 8U), in_closed<unsigned>(0, 2));
+  return rc::gen::weightedOneOf<SysfsText>({{6, number}, {1, gen_sysfs_runt()}});
+}
+
+rc::Gen<SysfsText> gen_sysfs_target_text() {
+  const auto number = rc::gen::suchThat(gen_proc_text(), [](const ProcText& t) {
+    return t.text.size() >= 2 && t.text.size() <= kMaxSysfsBytes;
+  });
+  const auto accepted = rc::gen::map(number, [](const ProcText& t) {
+    return SysfsText{t.text, t.bytes >> kPageShift};
+  });
+  return rc::gen::weightedOneOf<SysfsText>({{6, accepted}, {1, gen_sysfs_runt()}});
+}
+
 rc::Gen<XenstoreText> gen_xenstore_text() {
   const auto number = rc::gen::apply(
       [](std::uint64_t kib, unsigned spaces, unsigned tail) {
@@ -108,10 +142,19 @@ rc::Gen<Event> gen_event(const Config& config) {
               [](const ProcText& t, bool capable) { return proc_write(t.text, capable); },
               gen_proc_text(),
               rc::gen::weightedOneOf<bool>({{4, rc::gen::just(true)}, {1, rc::gen::just(false)}}))},
+      {1, rc::gen::apply(
+              [](const SysfsText& t, bool capable) { return sysfs_target_kb(t.text, capable); },
+              gen_sysfs_target_kb_text(),
+              rc::gen::weightedOneOf<bool>({{4, rc::gen::just(true)}, {1, rc::gen::just(false)}}))},
+      {1, rc::gen::apply(
+              [](const SysfsText& t, bool capable) { return sysfs_target(t.text, capable); },
+              gen_sysfs_target_text(),
+              rc::gen::weightedOneOf<bool>({{4, rc::gen::just(true)}, {1, rc::gen::just(false)}}))},
       {1, rc::gen::just(proc_read())},
       {1, rc::gen::map(in_closed<std::int64_t>(-128, 127), driver_allowance)},
       {1, rc::gen::map(in_closed<std::uint64_t>(0, kMaxAllocEmpty), alloc_empty)},
       {1, rc::gen::map(in_closed<std::uint64_t>(0, 255), free_empty)},
+      {1, rc::gen::map(in_closed<std::uint64_t>(0, 255), release_driver_page)},
       {5, rc::gen::just(run_work())},
       {4, rc::gen::map(jiffies, tick)},
       {2, rc::gen::map(page_count, host_take)},

@@ -42,6 +42,17 @@ struct ProcText {
 };
 rc::Gen<ProcText> gen_proc_text();
 
+// Text for a sysfs target store and the page count it sets when accepted (two bytes
+// or more): for target_kb a KiB count in decimal, hex or octal, sometimes followed by
+// a newline or a suffix simple_strtoull does not read; for target a memparse size as
+// for /proc. Runts of 0 or 1 bytes too. Always within the encoding's 32 bytes.
+struct SysfsText {
+  std::string text;
+  std::uint64_t pages = 0;
+};
+rc::Gen<SysfsText> gen_sysfs_target_kb_text();
+rc::Gen<SysfsText> gen_sysfs_target_text();
+
 // Text for the xenstore memory/target value and the KiB it holds, if it parses.
 struct XenstoreText {
   std::string text;

@@ -27,8 +27,27 @@ Model::Model(const Config& c) : config(c) {
 
 std::uint64_t Model::effective_target() const { return std::min(target, current + balloon()); }
 
+// The floor, stated in MiB of a max_pfn-page guest: 8 + half below 128, 40 + a
+// quarter below 512, 104 + an eighth below 2048, else 296 + a thirty-second; never
+// above the effective target (no growth).
+std::uint64_t Model::minimum_target() const {
+  const std::uint64_t pfns = config.max_pfn;
+  constexpr std::uint64_t kPagesPerMib = 256;
+  std::uint64_t floor = 0;
+  if (pfns < 128 * kPagesPerMib) {
+    floor = 8 * kPagesPerMib + pfns / 2;
+  } else if (pfns < 512 * kPagesPerMib) {
+    floor = 40 * kPagesPerMib + pfns / 4;
+  } else if (pfns < 2048 * kPagesPerMib) {
+    floor = 104 * kPagesPerMib + pfns / 8;
+  } else {
+    floor = 296 * kPagesPerMib + pfns / 32;
+  }
+  return std::min(floor, effective_target());
+}
+
 void Model::set_target(std::uint64_t pages) {
-  target = pages;
+  target = std::max(pages, minimum_target());
   work_pending = true;
 }
 
@@ -187,13 +206,35 @@ void Model::alloc_empty(std::uint64_t pages) {
   work_pending = true;
 }
 
+// A frontend gives back one lent page (which counts through all of them): it joins
+// the balloon, and a vector left empty is gone.
+void Model::release_driver_page(std::uint64_t which) {
+  std::uint64_t pages = 0;
+  for (const std::uint64_t count : lent) pages += count;
+  if (pages == 0) return;
+  which %= pages;
+  auto vector = lent.begin();
+  while (which >= *vector) {
+    which -= *vector;
+    ++vector;
+  }
+  if (--*vector == 0) lent.erase(vector);
+  ++balloon_low;
+  work_pending = true;
+}
+
 void Model::apply(const Event& event) {
   switch (event.kind) {
     case EventKind::set_target:
       set_target(event.value);
       break;
+    case EventKind::release_driver_page:
+      release_driver_page(event.value);
+      break;
     case EventKind::xenstore_target:
     case EventKind::proc_write:
+    case EventKind::sysfs_target_kb:
+    case EventKind::sysfs_target:
     case EventKind::proc_read:
     case EventKind::driver_allowance:
     case EventKind::decrease_short:

@@ -27,7 +27,7 @@ struct Model {
   // The guest allocator: populated pages, all free, by zone; pages lent to backends.
   std::uint64_t free_low = 0;
   std::uint64_t free_high = 0;
-  std::vector<std::uint64_t> lent;
+  std::vector<std::uint64_t> lent;  // pages in each vector still lent
   // The host.
   std::uint64_t tot = 0;
   std::uint64_t max_pages = 0;
@@ -54,9 +54,11 @@ struct Model {
   std::uint64_t effective_target() const;
   bool work_runnable() const { return work_pending && jiffies >= work_blocked_until; }
 
-  // Every event but the two text paths, whose outcome the command knows.
+  // Every event but the four text paths, whose outcome the command knows.
   void apply(const Event& event);
+  // balloon_set_new_target: the target, never below the floor of minimum_target().
   void set_target(std::uint64_t pages);
+  std::uint64_t minimum_target() const;
   // The liveness epilogue: heal, then two seconds.
   void heal_and_wait();
 
@@ -69,6 +71,7 @@ struct Model {
   void work();
   void advance(std::uint64_t ticks);
   void alloc_empty(std::uint64_t pages);
+  void release_driver_page(std::uint64_t which);
 };
 
 }  // namespace balloonbench::props

@@ -117,6 +117,31 @@ struct WriteProc : EventCommand {
   bool capable_;
   std::size_t length_;
 };
+// The sysfs stores: the model sets the page count the text holds when the writer is
+// capable and the write is no runt.
+struct WriteSysfs : EventCommand {
+  WriteSysfs(Event event, const SysfsText& text)
+      : EventCommand(std::move(event)), pages_(text.pages), length_(text.text.size()) {}
+  void apply(Model& model) const override {
+    if (event_.value == 0 && length_ > 1) model.set_target(pages_);
+  }
+  std::uint64_t pages_;
+  std::size_t length_;
+};
+bool capable_writer() {
+  return *rc::gen::weightedOneOf<bool>({{4, rc::gen::just(true)}, {1, rc::gen::just(false)}});
+}
+struct WriteSysfsTargetKb : WriteSysfs {
+  explicit WriteSysfsTargetKb(const Model&)
+      : WriteSysfsTargetKb(pick(gen_sysfs_target_kb_text())) {}
+  explicit WriteSysfsTargetKb(const SysfsText& text)
+      : WriteSysfs(events::sysfs_target_kb(text.text, capable_writer()), text) {}
+};
+struct WriteSysfsTarget : WriteSysfs {
+  explicit WriteSysfsTarget(const Model&) : WriteSysfsTarget(pick(gen_sysfs_target_text())) {}
+  explicit WriteSysfsTarget(const SysfsText& text)
+      : WriteSysfs(events::sysfs_target(text.text, capable_writer()), text) {}
+};
 struct ReadProc : EventCommand {
   explicit ReadProc(const Model&) : EventCommand(events::proc_read()) {}
 };
@@ -137,6 +162,20 @@ struct FreeEmpty : EventCommand {
     if (sut.world.lent_vectors() != model.lent.size()) {
       fail(sut, "the World and the model lent different vectors");
     }
+  }
+};
+struct ReleaseDriverPage : EventCommand {
+  explicit ReleaseDriverPage(const Model&)
+      : EventCommand(events::release_driver_page(*rc::gen::inRange<std::uint64_t>(0, 256))) {}
+  void checkPreconditions(const Model& model) const override {
+    std::uint64_t pages = 0;
+    for (const std::uint64_t count : model.lent) pages += count;
+    RC_PRE(pages > 0);
+  }
+  void assert_preconditions(const Model& model, const Sut& sut) const override {
+    std::uint64_t pages = 0;
+    for (const std::uint64_t count : model.lent) pages += count;
+    if (sut.world.lent_pages() != pages) fail(sut, "the World and the model lent different pages");
   }
 };
 struct RunWork : EventCommand {
@@ -197,9 +236,10 @@ std::function<void()> model_property(Variant variant, Mutation mutation) {
     Sut sut(config, variant, mutation);
     const auto commands = *rc::state::gen::commands(
         initial, rc::state::gen::execOneOfWithArgs<
-                     SetTarget, WriteXenstore, WriteProc, ReadProc, DriverAllowance, AllocEmpty,
-                     FreeEmpty, RunWork, RunWork, Tick, Tick, HostTake, HostFree, SetMaxPages,
-                     PopulateLimit, PopulateError, AllocFail, InFlight, TimerLate, DelayWork>());
+                     SetTarget, WriteXenstore, WriteProc, WriteSysfsTargetKb, WriteSysfsTarget,
+                     ReadProc, DriverAllowance, AllocEmpty, FreeEmpty, ReleaseDriverPage, RunWork,
+                     RunWork, Tick, Tick, HostTake, HostFree, SetMaxPages, PopulateLimit,
+                     PopulateError, AllocFail, InFlight, TimerLate, DelayWork>());
     rc::state::runAll(commands, initial, sut);
 
     // The liveness command ends every sequence.

@@ -1,8 +1,11 @@
-// Properties of the two target paths. Numbers are generated first and written as text
+// Properties of the text paths that set a target: /proc/xen/balloon, the xenstore
+// watch and the two sysfs stores. Numbers are generated first and written as text
 // (decimal, hex or octal, with or without a K, M or G suffix), so the expected page
 // count comes from arithmetic, not from a second parser. Arbitrary bytes go through
-// the /proc write from the end of an exact-size heap block, so any read past `count`
-// is an AddressSanitizer error.
+// the writes from the end of an exact-size heap block, so any read past `count` is an
+// AddressSanitizer error. Where the target set is checked, the guest has nothing
+// populated: its current target is 0, so minimum_target()'s floor under the new
+// target is 0 too, and the target is the number written.
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
@@ -20,11 +23,29 @@
 namespace balloonbench::props {
 namespace {
 
-// Writes `text` through /proc/xen/balloon from the end of an exact-size heap block.
-long write_exact(BareCore& bare, const std::string& text) {
+// A 16-pfn guest with nothing populated: no floor under its first target.
+Config unfloored_guest() {
+  Config config = tiny_guest();
+  config.nr_pages = 0;
+  return config;
+}
+
+enum class Path { proc, target_kb, target };
+
+// Writes `text` through one path from the end of an exact-size heap block.
+long write_exact(BareCore& bare, const std::string& text, Path path = Path::proc) {
   const std::unique_ptr<char[]> block(new char[text.size()]);
   if (!text.empty()) std::memcpy(block.get(), text.data(), text.size());
-  return bare.core.balloon_write(std::string_view(block.get(), text.size()));
+  const std::string_view written(block.get(), text.size());
+  switch (path) {
+    case Path::proc:
+      return bare.core.balloon_write(written);
+    case Path::target_kb:
+      return bare.core.store_target_kb(written);
+    case Path::target:
+      return bare.core.store_target(written);
+  }
+  return 0;
 }
 
 }  // namespace
@@ -34,7 +55,7 @@ RC_GTEST_PROP(Parsers, NumbersInAnyBaseWithAnySuffixParseToTheirPageCount, ()) {
   // RC_PRE and RC_ASSERT evaluate both sides of && and ||: decide first.
   const bool accepted = written.text.size() >= 2 && written.text.size() <= kProcWriteBuffer;
   RC_PRE(accepted);
-  BareCore bare;
+  BareCore bare(unfloored_guest());
   RC_ASSERT(write_exact(bare, written.text) == static_cast<long>(written.text.size()));
   RC_ASSERT(bare.core.target_pages() == written.bytes >> kPageShift);
 }
@@ -71,7 +92,7 @@ RC_GTEST_PROP(Parsers, ArbitraryBytesNeverCrashOrReadPastCount, (const std::stri
 
 RC_GTEST_PROP(Parsers, XenstoreKibTruncateToPages, ()) {
   const XenstoreText written = *gen_xenstore_text();
-  BareCore bare;
+  BareCore bare(unfloored_guest());
   const std::unique_ptr<char[]> block(new char[written.text.size() + 1]);
   std::memcpy(block.get(), written.text.c_str(), written.text.size() + 1);
   bare.core.watch_target(std::string_view(block.get(), written.text.size()));
@@ -79,9 +100,41 @@ RC_GTEST_PROP(Parsers, XenstoreKibTruncateToPages, ()) {
     RC_ASSERT(bare.core.target_pages() == *written.kib / 4);
     RC_ASSERT(bare.sim.work_pending());
   } else {
-    RC_ASSERT(bare.core.target_pages() == 8U);
+    RC_ASSERT(bare.core.target_pages() == 0U);
     RC_ASSERT(!bare.sim.work_pending());
   }
+}
+
+RC_GTEST_PROP(Parsers, SysfsStoresSetTheirPageCount, ()) {
+  const bool kib = *rc::gen::arbitrary<bool>();
+  const SysfsText written = kib ? *gen_sysfs_target_kb_text() : *gen_sysfs_target_text();
+  BareCore bare(unfloored_guest());
+  const long rc = write_exact(bare, written.text, kib ? Path::target_kb : Path::target);
+  if (written.text.size() <= 1) {
+    RC_ASSERT(rc == -kEbadmsg);
+    RC_ASSERT(bare.core.target_pages() == 0U);
+    RC_ASSERT(!bare.sim.work_pending());
+  } else {
+    RC_ASSERT(rc == static_cast<long>(written.text.size()));
+    RC_ASSERT(bare.core.target_pages() == written.pages);
+    RC_ASSERT(bare.sim.work_pending());
+  }
+}
+
+RC_GTEST_PROP(Parsers, SysfsStoresNeverReadPastCountAndRefuseOnlyRuntsAndNonAdmins,
+              (const std::string& text, bool kib, bool capable)) {
+  BareCore bare;
+  bare.sim.set_capable(capable);
+  const long rc = write_exact(bare, text, kib ? Path::target_kb : Path::target);
+  if (!capable) {
+    RC_ASSERT(rc == -kEperm);
+  } else if (text.size() <= 1) {
+    RC_ASSERT(rc == -kEbadmsg);
+  } else {
+    RC_ASSERT(rc == static_cast<long>(text.size()));
+    RC_ASSERT(bare.sim.work_pending());
+  }
+  if (rc < 0) RC_ASSERT(bare.core.target_pages() == 8U);
 }
 
 RC_GTEST_PROP(Parsers, MemparseStopsWhereTheNumberStops, (const std::string& tail)) {

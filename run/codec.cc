@@ -8,12 +8,15 @@
 namespace balloonbench {
 namespace {
 
-// Version 1 reads an event's kind as a byte modulo the number of kinds, and an
-// in-flight action's as modulo the number of actions; a new kind or action would
-// change what old files mean.
-static_assert(kEventKinds == 19 && kInFlightActions == 4,
+// An event's kind is read as a byte modulo the number of kinds the file's version
+// knows, and an in-flight action's as modulo the number of actions; a new kind or
+// action changes what old files mean. Version 1 knew 19 kinds, version 2 knows 22.
+constexpr unsigned kEventKindsVersion1 = 19;
+static_assert(kEventKinds == 22 && kInFlightActions == 4,
               "a new event kind or in-flight action changes what bytes decode to: bump "
-              "kFormatVersion and keep decoding version 1 with its own counts");
+              "kFormatVersion and keep decoding the older versions with their own counts");
+static_assert(static_cast<unsigned>(EventKind::decrease_short) + 1 == kEventKindsVersion1,
+              "version 1's kinds keep their numbers; new kinds go after them");
 
 // A field's values are [lo, hi]; the raw value 0 decodes to `zero`, so that an input
 // of zero bytes describes a useful guest rather than the smallest one. Arithmetic
@@ -161,7 +164,8 @@ struct CheckVisitor {
   }
 };
 
-// The configuration layout, version 1. Later fields' ranges depend on earlier ones.
+// The configuration layout, the same in every version. Later fields' ranges depend
+// on earlier ones.
 template <class Visitor>
 void visit_config(Config& c, Visitor& v) {
   v.number(c.max_pfn, 2, Octaves{kDecodeMinPfn, kDecodeMaxPfn, 1024});
@@ -174,7 +178,8 @@ void visit_config(Config& c, Visitor& v) {
   v.number(c.host_other, 2, Range{0, pfns, pfns / 4});
 }
 
-// The arguments of each event kind, version 1; the kind byte comes before them.
+// The arguments of each event kind; the kind byte comes before them. A kind keeps its
+// layout from the version that introduced it on.
 template <class Visitor>
 void visit_event_args(Event& e, const Config& c, Visitor& v) {
   const std::uint64_t pages = 2 * c.max_pfn;
@@ -233,13 +238,23 @@ void visit_event_args(Event& e, const Config& c, Visitor& v) {
     case EventKind::decrease_short:
       v.number(e.value, 2, Range{0, kFrameListEntries - 1, 0});
       break;
+    // Version 2.
+    case EventKind::release_driver_page:
+      v.number(e.value, 1, Range{0, 255, 0});
+      break;
+    case EventKind::sysfs_target_kb:
+    case EventKind::sysfs_target:
+      v.number(e.value, 1, Range{0, 1, 0});
+      v.text(e.bytes, kMaxSysfsBytes);
+      break;
   }
 }
 
 // Fields an event kind does not use must hold their defaults to be encodable.
 std::string unused_fields_error(const Event& e) {
   const bool uses_extra = e.kind == EventKind::alloc_fail || e.kind == EventKind::in_flight;
-  const bool uses_bytes = e.kind == EventKind::xenstore_target || e.kind == EventKind::proc_write;
+  const bool uses_bytes = e.kind == EventKind::xenstore_target || e.kind == EventKind::proc_write ||
+                          e.kind == EventKind::sysfs_target_kb || e.kind == EventKind::sysfs_target;
   const bool uses_value = e.kind != EventKind::proc_read && e.kind != EventKind::run_work &&
                           e.kind != EventKind::xenstore_target;
   if (!uses_extra && e.extra != 0) return "extra is not used by this kind and must be 0";
@@ -249,6 +264,10 @@ std::string unused_fields_error(const Event& e) {
 }
 
 }  // namespace
+
+unsigned event_kinds_in_version(std::uint8_t version) {
+  return version == 1 ? kEventKindsVersion1 : kEventKinds;
+}
 
 const std::vector<std::uint64_t>& populate_errnos() {
   // ENOMEM, ENOSYS, EFAULT, EINVAL, ESRCH, EPERM, ENOSPC, EBUSY
@@ -261,15 +280,17 @@ Run decode(std::span<const std::uint8_t> bytes, DecodeInfo* info) {
   DecodeVisitor visitor{in};
   DecodeInfo local;
   local.version = in.byte();
-  // Only version 1 exists; any other first byte is read as the current version and
-  // reported, so a tool can refuse a file from a newer format.
-  local.known_version = local.version == kFormatVersion;
+  // Each known version is read by its own layout; any other first byte is read as the
+  // current version and reported, so a tool can refuse a file from a newer format.
+  local.known_version = local.version >= kOldestFormatVersion && local.version <= kFormatVersion;
+  local.read_as = local.known_version ? local.version : kFormatVersion;
+  const unsigned kinds = event_kinds_in_version(local.read_as);
 
   Run run;
   visit_config(run.config, visitor);
   while (!in.at_end()) {
     Event event;
-    event.kind = static_cast<EventKind>(in.byte() % kEventKinds);
+    event.kind = static_cast<EventKind>(in.byte() % kinds);
     visit_event_args(event, run.config, visitor);
     if (run.events.size() < kDecodeMaxEvents) {
       run.events.push_back(std::move(event));

@@ -20,8 +20,13 @@
 namespace balloonbench {
 
 // The first byte of every encoded run. Bump it when a byte string would decode to a
-// different run, and keep decoding the old versions.
-inline constexpr std::uint8_t kFormatVersion = 1;
+// different run, and keep decoding the old versions: version 1 knows the first 19
+// event kinds, version 2 adds release_driver_page, sysfs_target_kb and sysfs_target.
+inline constexpr std::uint8_t kFormatVersion = 2;
+inline constexpr std::uint8_t kOldestFormatVersion = 1;
+
+// The number of event kinds a version's kind byte is read modulo.
+unsigned event_kinds_in_version(std::uint8_t version);
 
 // Bounds that keep one decoded run well under a millisecond. max_pfn is read on a log
 // scale (docs/encoding.md), so most decoded guests are small.
@@ -30,6 +35,7 @@ inline constexpr std::uint64_t kDecodeMaxPfn = 2048;
 inline constexpr std::size_t kDecodeMaxEvents = 256;
 inline constexpr std::size_t kMaxXenstoreBytes = 24;
 inline constexpr std::size_t kMaxProcWriteBytes = 72;  // past the 64-byte buffer: -EFBIG
+inline constexpr std::size_t kMaxSysfsBytes = 32;      // any number with a suffix and some junk
 inline constexpr std::uint64_t kMaxAllocEmpty = 64;
 
 // The errno values a negative populate may answer, in encoding order.
@@ -38,6 +44,7 @@ const std::vector<std::uint64_t>& populate_errnos();
 struct DecodeInfo {
   std::uint8_t version = 0;        // the first byte as found
   bool known_version = false;      // false: read as the current version
+  std::uint8_t read_as = 0;        // the version whose layout the run was read with
   std::size_t bytes_used = 0;      // bytes the run was read from
   bool truncated = false;          // the input ended inside a field (read as zeros)
   std::size_t events_dropped = 0;  // whole events past kDecodeMaxEvents, not read

@@ -9,10 +9,11 @@ namespace balloonbench {
 namespace {
 
 constexpr const char* kEventNames[] = {
-    "set_target",  "xenstore_target", "proc_write",     "proc_read",      "driver_allowance",
-    "alloc_empty", "free_empty",      "run_work",       "tick",           "host_take",
-    "host_free",   "set_max_pages",   "populate_limit", "populate_error", "alloc_fail",
-    "in_flight",   "timer_late",      "delay_work",     "decrease_short"};
+    "set_target",      "xenstore_target", "proc_write",     "proc_read",      "driver_allowance",
+    "alloc_empty",     "free_empty",      "run_work",       "tick",           "host_take",
+    "host_free",       "set_max_pages",   "populate_limit", "populate_error", "alloc_fail",
+    "in_flight",       "timer_late",      "delay_work",     "decrease_short", "release_driver_page",
+    "sysfs_target_kb", "sysfs_target"};
 static_assert(std::size(kEventNames) == kEventKinds, "every EventKind needs its name, in order");
 
 constexpr const char* kInFlightNames[] = {"set_target", "host_take", "host_free", "set_max_pages"};
@@ -69,6 +70,8 @@ std::string to_text(const Event& event) {
     case EventKind::xenstore_target:
       return out + " " + quote_bytes(event.bytes);
     case EventKind::proc_write:
+    case EventKind::sysfs_target_kb:
+    case EventKind::sysfs_target:
       return out + " " + quote_bytes(event.bytes) +
              (event.value != 0 ? " (without CAP_SYS_ADMIN)" : "");
     case EventKind::proc_read:
@@ -77,6 +80,7 @@ std::string to_text(const Event& event) {
     case EventKind::driver_allowance:
       return out + " " + std::to_string(static_cast<std::int64_t>(event.value));
     case EventKind::free_empty:
+    case EventKind::release_driver_page:
       return out + " #" + number(event.value);
     case EventKind::populate_error:
       return out + " -" + number(event.value);
@@ -130,6 +134,15 @@ Event in_flight(InFlightAction action, std::uint64_t value) {
 Event timer_late(std::uint64_t jiffies) { return make(EventKind::timer_late, jiffies); }
 Event delay_work(std::uint64_t jiffies) { return make(EventKind::delay_work, jiffies); }
 Event decrease_short(std::uint64_t answer) { return make(EventKind::decrease_short, answer); }
+Event release_driver_page(std::uint64_t which) {
+  return make(EventKind::release_driver_page, which);
+}
+Event sysfs_target_kb(std::string text, bool capable) {
+  return make(EventKind::sysfs_target_kb, capable ? 0 : 1, 0, std::move(text));
+}
+Event sysfs_target(std::string text, bool capable) {
+  return make(EventKind::sysfs_target, capable ? 0 : 1, 0, std::move(text));
+}
 }  // namespace events
 
 std::string to_text(const Config& config) {

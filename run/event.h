@@ -34,8 +34,12 @@ enum class EventKind : std::uint8_t {
   timer_late,      // value: the next timer expiry fires this many jiffies late
   delay_work,      // value: the work item may not run for this many jiffies
   decrease_short,  // value: the next decrease answers this (breaks Xen's contract; knob)
+  // Entry points of the driver added in format version 2 (kinds keep their numbers).
+  release_driver_page,  // value: which lent page a frontend hands back, modulo how many
+  sysfs_target_kb,      // bytes: what is written (KiB); value: 1 if the writer lacks CAP_SYS_ADMIN
+  sysfs_target,         // bytes: what is written (bytes, memparse); value: as sysfs_target_kb
 };
-inline constexpr unsigned kEventKinds = static_cast<unsigned>(EventKind::decrease_short) + 1;
+inline constexpr unsigned kEventKinds = static_cast<unsigned>(EventKind::sysfs_target) + 1;
 
 // What happens between a hypercall's request and its answer.
 enum class InFlightAction : std::uint8_t { set_target, host_take, host_free, set_max_pages };
@@ -82,6 +86,9 @@ Event in_flight(InFlightAction action, std::uint64_t value);
 Event timer_late(std::uint64_t jiffies);
 Event delay_work(std::uint64_t jiffies);
 Event decrease_short(std::uint64_t answer);
+Event release_driver_page(std::uint64_t which);
+Event sysfs_target_kb(std::string text, bool capable = true);
+Event sysfs_target(std::string text, bool capable = true);
 }  // namespace events
 
 // One line describing the event, e.g. `set_target 900` or `proc_write "512M\n"`.

@@ -15,9 +15,8 @@ using nlohmann::json;
 constexpr const char* kPhaseNames[] = {"boot", "event", "epilogue"};
 static_assert(std::size(kPhaseNames) == static_cast<std::size_t>(Phase::epilogue) + 1);
 
-constexpr const char* kKindNames[] = {"invariant", "proc-write-contract"};
-static_assert(std::size(kKindNames) ==
-              static_cast<std::size_t>(FailureKind::proc_write_contract) + 1);
+constexpr const char* kKindNames[] = {"invariant", "proc-write-contract", "divergence"};
+static_assert(std::size(kKindNames) == static_cast<std::size_t>(FailureKind::divergence) + 1);
 
 template <typename Enum, std::size_t N>
 std::optional<Enum> find_name(const char* const (&names)[N], std::string_view name) {
@@ -188,6 +187,8 @@ std::string to_text(const Failure& failure) {
   if (failure.kind == FailureKind::invariant) {
     out = std::string("violation of ") + invariant_name(failure.violation.id) + " (" + driver +
           ")\n" + to_text(failure.violation) + "\n";
+  } else if (failure.kind == FailureKind::divergence) {
+    out = "the port and the driver diverge (" + driver + "): " + failure.detail + "\n";
   } else {
     out = "/proc write contract broken (" + driver + "): " + failure.detail + "\n";
   }

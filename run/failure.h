@@ -68,17 +68,20 @@ std::string to_text(const Violation& violation);
 
 // What kind of check failed. Invariants come from the catalogue; the /proc write
 // contract is checked by the balloon_procfs target, outside any run.
-enum class FailureKind : std::uint8_t { invariant, proc_write_contract };
+// invariant: the catalogue; proc_write_contract: the balloon_procfs target's oracle;
+// divergence: balloon_diff saw the port and the source driver differ.
+enum class FailureKind : std::uint8_t { invariant, proc_write_contract, divergence };
 
 struct Failure {
   FailureKind kind = FailureKind::invariant;
   Violation violation{InvariantId::ledger, Phase::boot, 0, {}};  // kind == invariant
-  std::string detail;                                            // kind == proc_write_contract
+  std::string detail;                                            // kind != invariant
   Variant variant = Variant::fixed;
   Mutation mutation = Mutation::none;
   std::string reproduce;  // a command line that replays the failure, or empty
 
-  // The key failures are grouped by: "invariant:<id>" or "proc-write-contract:<detail>".
+  // The key failures are grouped by: "invariant:<id>", "proc-write-contract:<detail>"
+  // or "divergence:<detail>".
   std::string key() const;
 };
 

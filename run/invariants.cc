@@ -188,11 +188,15 @@ void Checker::check_ledger(pfn_t pfn) {
 }
 
 // p2m: ballooned and lent pfns map nothing; a populated pfn maps a frame the domain
-// owns whose M2P entry points back (which makes the frames distinct), and a PV
-// guest's kernel mapping of a lowmem pfn agrees with its P2M entry.
+// owns whose M2P entry points back (which makes the frames distinct), and the kernel
+// maps a populated lowmem pfn as its P2M says: a PV guest's PTE names the frame, a
+// translated guest's the pfn itself. Only a PV guest must also have unmapped a pfn
+// with no frame: a translated guest's alloc_empty_pages leaves the PTE of the gfn it
+// gave away in place, as the original does.
 void Checker::check_p2m(pfn_t pfn) {
   const mfn_t mfn = sim_.p2m_entry(pfn);
-  const bool pv_lowmem = !sim_.config().auto_translated && !sim_.page_high_mem(pfn);
+  const bool translated = sim_.config().auto_translated;
+  const bool pv_lowmem = !translated && !sim_.page_high_mem(pfn);
   if (mfn == kInvalidP2mEntry) {
     if (pv_lowmem && sim_.mapping(pfn) != kInvalidP2mEntry) {
       report(InvariantId::p2m, "pfn " + n(pfn) + " has no P2M entry but the kernel still maps " +
@@ -212,6 +216,12 @@ void Checker::check_p2m(pfn_t pfn) {
   } else if (pv_lowmem && sim_.mapping(pfn) != mfn) {
     report(InvariantId::p2m, "pfn " + n(pfn) + " has P2M " + frame_text(mfn) +
                                  " but the kernel maps " + frame_text(sim_.mapping(pfn)));
+  } else if (translated && !sim_.page_high_mem(pfn) && sim_.mapping(pfn) != pfn) {
+    report(InvariantId::p2m,
+           "translated pfn " + n(pfn) + " is populated but the kernel maps " +
+               (sim_.mapping(pfn) == kInvalidP2mEntry ? std::string("nothing")
+                                                      : "gfn " + n(sim_.mapping(pfn))) +
+               " there");
   }
 }
 

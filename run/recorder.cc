@@ -42,7 +42,6 @@ StateSnapshot Recorder::snapshot() const {
   state.timer_pending = sim_.timer_pending();
   state.timer_expires = sim_.timer_expires();
   state.work_pending = sim_.work_pending();
-  state.violations = checker_.violations().size();
   return state;
 }
 
@@ -52,6 +51,7 @@ TraceEntry Recorder::entry(TraceKind kind) const {
   entry.phase = phase_;
   entry.event_index = event_index_;
   entry.jiffies = sim_.jiffies();
+  entry.violations_found = checker_.violations().size();
   return entry;
 }
 
@@ -225,6 +225,12 @@ void Recorder::free_empty(std::size_t which, std::size_t pages, bool anything_le
   }
 }
 
+void Recorder::release_driver_page(const pfn_t* pfn) {
+  if (trace_ == nullptr) return;
+  add(TraceKind::note, pfn == nullptr ? std::string("nothing is lent")
+                                      : "pfn " + n(*pfn) + " goes back to the balloon");
+}
+
 void Recorder::work_not_run() {
   if (trace_ == nullptr) return;
   add(TraceKind::note, sim_.work_pending() ? "work delayed until t=" + n(sim_.work_blocked_until())
@@ -247,6 +253,10 @@ void Recorder::decrease_short_ignored() {
 
 void Recorder::proc_write(long rc) {
   if (trace_ != nullptr) add(TraceKind::note, "write returned " + std::to_string(rc));
+}
+
+void Recorder::store_returned(long rc) {
+  if (trace_ != nullptr) add(TraceKind::note, "store returned " + std::to_string(rc));
 }
 
 void Recorder::proc_read(std::string text) {

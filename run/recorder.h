@@ -70,11 +70,13 @@ class Recorder {
   // What the events did.
   void alloc_empty(const std::vector<pfn_t>* pages, std::size_t vector_index);
   void free_empty(std::size_t which, std::size_t pages, bool anything_lent);
+  void release_driver_page(const pfn_t* pfn);  // nullptr: nothing is lent
   void work_not_run();
   void host_moved(bool taken, std::uint64_t frames);
   void max_pages_set();
   void decrease_short_ignored();
   void proc_write(long rc);
+  void store_returned(long rc);  // a sysfs store
   void proc_read(std::string text);
 
  private:

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "driver/env.h"
+#include "run/event.h"
 #include "run/failure.h"
 
 namespace balloonbench {
@@ -53,6 +54,13 @@ struct TraceEntry {
   std::size_t event_index = 0;
   std::uint64_t jiffies = 0;
   std::string text;  // what the entry says, without indentation
+  // How many violations the checks had found in the run when the entry was recorded:
+  // the k-th violation was found just before the first entry that counts more than k.
+  std::size_t violations_found = 0;
+  // TraceKind::config: the guest. TraceKind::event: the event applied;
+  // TraceKind::in_flight: the action carried out, as the in_flight event that armed it.
+  Config config;
+  Event event;
   // TraceKind::hypercall: the extents as the driver asked (pfns for a populate and
   // for an auto-translated guest's decrease, frames for a PV decrease) and, after the
   // answer, as Xen left them (a PV populate's first `answer` hold the new frames).

@@ -122,6 +122,9 @@ void World::apply(const Event& event) {
     case EventKind::free_empty:
     case EventKind::run_work:
     case EventKind::tick:
+    case EventKind::release_driver_page:
+    case EventKind::sysfs_target_kb:
+    case EventKind::sysfs_target:
       apply_entry_point(event);
       break;
     case EventKind::host_take:
@@ -174,6 +177,13 @@ void World::apply_entry_point(const Event& event) {
       break;
     case EventKind::tick:
       advance(event.value);
+      break;
+    case EventKind::release_driver_page:
+      release_driver_page(event.value);
+      break;
+    case EventKind::sysfs_target_kb:
+    case EventKind::sysfs_target:
+      sysfs_store(event.kind, event.bytes, event.value == 0);
       break;
     default:
       break;
@@ -258,12 +268,51 @@ void World::free_empty(std::uint64_t which_value) {
   driver_->free_empty_pages(pages);
 }
 
+std::size_t World::lent_pages() const {
+  std::size_t pages = 0;
+  for (const std::vector<pfn_t>& vector : lent_) pages += vector.size();
+  return pages;
+}
+
+// A frontend driver gives back one page with no memory behind it. The bench's pages
+// of that kind are the ones alloc_empty_pages lent: unpopulated, allocated once and
+// never freed, outside the balloon. `which` counts through every lent page, vector by
+// vector; the page leaves its vector, and a vector left empty is gone.
+void World::release_driver_page(std::uint64_t which_value) {
+  const std::size_t pages = lent_pages();
+  if (pages == 0) {
+    recorder_.release_driver_page(nullptr);
+    return;
+  }
+  std::size_t which = which_value % pages;
+  auto vector = lent_.begin();
+  while (which >= vector->size()) {
+    which -= vector->size();
+    ++vector;
+  }
+  const pfn_t pfn = (*vector)[which];
+  vector->erase(vector->begin() + static_cast<std::ptrdiff_t>(which));
+  if (vector->empty()) lent_.erase(vector);
+  sim_.unlend(pfn);
+  recorder_.release_driver_page(&pfn);
+  driver_->balloon_release_driver_page(pfn);
+}
+
 // A write to /proc/xen/balloon by a writer with or without CAP_SYS_ADMIN.
 void World::proc_write(const std::string& bytes, bool capable) {
   sim_.set_capable(capable);
   const long rc = driver_->balloon_write(bytes);
   sim_.set_capable(true);
   recorder_.proc_write(rc);
+}
+
+// A write to the sysfs target_kb or target file, with or without CAP_SYS_ADMIN.
+void World::sysfs_store(EventKind kind, const std::string& bytes, bool capable) {
+  sim_.set_capable(capable);
+  const long rc = kind == EventKind::sysfs_target_kb ? driver_->store_target_kb(bytes)
+                                                     : driver_->store_target(bytes);
+  sim_.set_capable(true);
+  recorder_.store_returned(rc);
 }
 
 // Let virtual time pass, firing the timer and running the work item as they come due.

@@ -73,6 +73,8 @@ class World final : private SimObserver {
   const Checker& checker() const { return checker_; }
   StateSnapshot snapshot() const { return recorder_.snapshot(); }
   std::size_t lent_vectors() const { return lent_.size(); }
+  // Pages lent by alloc_empty_pages and not yet given back, over all vectors.
+  std::size_t lent_pages() const;
 
  private:
   struct ArmedInFlight {
@@ -86,7 +88,9 @@ class World final : private SimObserver {
   void apply_fault(const Event& event);
   void alloc_empty(std::uint64_t pages);
   void free_empty(std::uint64_t which);
+  void release_driver_page(std::uint64_t which);
   void proc_write(const std::string& bytes, bool capable);
+  void sysfs_store(EventKind kind, const std::string& bytes, bool capable);
   void advance(std::uint64_t ticks);
   void fire_timer();
   void run_work();

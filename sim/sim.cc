@@ -54,7 +54,9 @@ Sim::Sim(const Config& config, SimObserver& observer) : config_(config), observe
       owner_[frame] = FrameOwner::self;
       m2p_[frame] = static_cast<std::uint32_t>(pfn);
       set_p2m(pfn, mfn);
-      if (!config.auto_translated && !page_high_mem(pfn)) mapped_[pfn] = mfn;
+      // The kernel's direct map of lowmem: a PV guest's PTEs name the frame, a
+      // translated guest's the guest frame number.
+      if (!page_high_mem(pfn)) mapped_[pfn] = config.auto_translated ? pfn : mfn;
       page_state_[pfn] = PageState::free;
       (page_high_mem(pfn) ? free_high_ : free_low_).push_back(pfn);
     } else if (k < config.nr_pages + config.host_free) {
@@ -173,14 +175,20 @@ void Sim::release_frame(frame_t frame) {
 
 int Sim::update_va_mapping(pfn_t pfn, mfn_t mfn) {
   // Only the kernel's direct map of lowmem exists, and Xen maps only frames the
-  // domain owns.
+  // domain owns. Clearing an entry (pte 0) is always accepted.
   if (pfn >= config_.max_pfn || page_high_mem(pfn)) return -static_cast<int>(kEinval);
-  if (mfn != kInvalidP2mEntry && (!frame_valid(mfn) || owner(mfn) != FrameOwner::self)) {
-    return -static_cast<int>(kEinval);
-  }
+  if (mfn != kInvalidP2mEntry && !mappable(mfn)) return -static_cast<int>(kEinval);
   mapped_[pfn] = mfn;
   mark_dirty(pfn);
   return 0;
+}
+
+// What a new PTE may carry. A PV guest's names a machine frame, which the domain must
+// own. A translated guest's names a guest frame number, which Xen translates through
+// its physmap: it must be a pfn of the guest with a frame behind it.
+bool Sim::mappable(mfn_t frame) const {
+  if (config_.auto_translated) return frame < config_.max_pfn && populated(frame);
+  return frame_valid(frame) && owner(frame) == FrameOwner::self;
 }
 
 std::optional<pfn_t> Sim::alloc_page(Gfp gfp) {
@@ -217,11 +225,19 @@ void Sim::free_page(pfn_t pfn) {
   mark_dirty(pfn);
 }
 
+// Pages are counted as the allocator sees them: one reference for a page it handed
+// out (until freed) or never held, none for a free page.
+int Sim::page_count(pfn_t pfn) const {
+  need_pfn(pfn, "page_count of a pfn beyond max_pfn");
+  return page_state_[pfn] == PageState::free ? 0 : 1;
+}
+
 void Sim::scrub_page(pfn_t pfn) {
   need_pfn(pfn, "scrub of a pfn beyond max_pfn");
   // Writing to a page with nothing behind it faults the kernel.
   if (!populated(pfn)) bug(__FILE__, __LINE__, "scrub of an unpopulated page");
-  if (!config_.auto_translated && !page_high_mem(pfn) && mapped_[pfn] == kInvalidP2mEntry) {
+  // Lowmem is written through the kernel's direct map, in either mode.
+  if (!page_high_mem(pfn) && mapped_[pfn] == kInvalidP2mEntry) {
     bug(__FILE__, __LINE__, "scrub of an unmapped lowmem page");
   }
 }

@@ -67,6 +67,7 @@ class Sim final : public Env {
   void free_page(pfn_t pfn) override;
   bool page_high_mem(pfn_t pfn) const override { return pfn >= config_.max_low_pfn; }
   void scrub_page(pfn_t pfn) override;
+  int page_count(pfn_t pfn) const override;
   mfn_t pfn_to_mfn(pfn_t pfn) const override;
   pfn_t mfn_to_pfn(mfn_t mfn) const override;
   void set_phys_to_machine(pfn_t pfn, mfn_t mfn) override;
@@ -121,6 +122,8 @@ class Sim final : public Env {
   std::uint64_t populated_count() const { return populated_count_; }
   bool populated(pfn_t pfn) const { return p2m_[pfn] != kInvalidP2mEntry; }
   mfn_t p2m_entry(pfn_t pfn) const { return p2m_[pfn]; }
+  // The kernel's direct mapping of a lowmem pfn: the frame a PV guest's PTE names, the
+  // guest frame number a translated guest's names, or kInvalidP2mEntry.
   mfn_t mapping(pfn_t pfn) const { return mapped_[pfn]; }
   PageState page_state(pfn_t pfn) const { return page_state_[pfn]; }
   bool lent(pfn_t pfn) const { return lent_[pfn] != 0; }
@@ -151,6 +154,7 @@ class Sim final : public Env {
 
   long populate_physmap(Reservation& reservation);
   long decrease_reservation(Reservation& reservation);
+  bool mappable(mfn_t frame) const;
   frame_t take_free_frame();
   void release_frame(frame_t frame);
   void set_p2m(pfn_t pfn, mfn_t mfn);
@@ -172,7 +176,8 @@ class Sim final : public Env {
   std::uint64_t tot_pages_ = 0;
   std::uint64_t max_pages_ = 0;
 
-  // The guest: P2M (Xen's physmap when auto-translated), kernel mappings of lowmem,
+  // The guest: P2M (Xen's physmap when auto-translated), kernel mappings of lowmem
+  // (frames for a PV guest, guest frame numbers for a translated one),
   // the allocator's free lists, pages lent to backends.
   std::vector<mfn_t> p2m_;
   std::vector<mfn_t> mapped_;

@@ -38,7 +38,10 @@ balloonbench::Run every_kind_run() {
                 events::in_flight(InFlightAction::host_free, 77),
                 events::timer_late(33),
                 events::delay_work(44),
-                events::decrease_short(9)};
+                events::decrease_short(9),
+                events::release_driver_page(3),
+                events::sysfs_target_kb("3600\n", false),
+                events::sysfs_target("512M")};
   return run;
 }
 
@@ -147,6 +150,30 @@ TEST(Codec, ArbitraryBytesRunWithoutCrashingEitherVariant) {
       EXPECT_LE(result.events_applied, run.events.size());
     }
   }
+}
+
+TEST(Codec, Version1FilesKeepTheirMeaning) {
+  // Version 1 knew 19 kinds and read a kind byte modulo 19; version 2 reads it modulo
+  // 22. The same bytes: 19 is release_driver_page now, set_target in version 1.
+  const std::vector<std::uint8_t> bytes = encode(balloonbench::Run{
+      with_host(small_guest(), 256),
+      {events::release_driver_page(1), events::run_work(), events::alloc_empty(5)}});
+  const std::vector<std::uint8_t> tail(bytes.end() - 5, bytes.end());
+  EXPECT_EQ(tail, (std::vector<std::uint8_t>{19, 0x01, 0x07, 0x05, 0x04}));
+  DecodeInfo info;
+  decode(bytes, &info);
+  EXPECT_TRUE(info.known_version);
+  EXPECT_EQ(info.read_as, kFormatVersion);
+
+  std::vector<std::uint8_t> old_bytes = bytes;
+  old_bytes[0] = 1;
+  const balloonbench::Run old = decode(old_bytes, &info);
+  EXPECT_TRUE(info.known_version);
+  EXPECT_EQ(info.read_as, 1U);
+  // 19 mod 19 is set_target; its u16 is 0x0701, which is 768 on a 1024-pfn guest.
+  EXPECT_EQ(old.events, (std::vector<Event>{events::set_target(768), events::alloc_empty(5)}));
+  EXPECT_EQ(event_kinds_in_version(1), 19U);
+  EXPECT_EQ(event_kinds_in_version(kFormatVersion), kEventKinds);
 }
 
 TEST(Codec, EmptyInputIsTheDefaultGuestWithNoEvents) {

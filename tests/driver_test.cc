@@ -74,6 +74,27 @@ TEST(Boot, CurrentPagesIsAtMostMaxPfn) {
   EXPECT_TRUE(core.balloon_list().empty());
 }
 
+TEST(Boot, TotalhighPagesCountsTheHighmemInUse) {
+  // The kernel counts every highmem pfn at boot; the balloon takes off those it holds
+  // and keeps the count in step as pages come and go.
+  Config config = big_guest();
+  config.nr_pages = 6000;
+  config.max_low_pfn = 4096;
+  NullSimObserver observer;
+  Sim sim(config, observer);
+  BalloonCore core(sim, Variant::fixed);
+  core.balloon_init(config.max_pfn, config.nr_pages);
+  EXPECT_EQ(core.totalhigh_pages(), 6000U - 4096);
+  core.balloon_set_new_target(7000);
+  core.balloon_process();
+  EXPECT_EQ(core.current_pages(), 7000U);
+  EXPECT_EQ(core.totalhigh_pages(), 7000U - 4096);
+  core.balloon_set_new_target(6500);
+  core.balloon_process();
+  EXPECT_EQ(core.current_pages(), 6500U);
+  EXPECT_EQ(core.totalhigh_pages(), 6500U - 4096);
+}
+
 // §1.3 current_target.
 
 TEST(CurrentTarget, NeverAimsAboveWhatTheBalloonCanGiveBack) {
@@ -221,6 +242,16 @@ TEST(Increase, LegacyBugsMappingAPfnAsAFrameAfterANegativePopulate) {
   EXPECT_THROW(bare.core.balloon_process(), KernelBug);
 }
 
+TEST(Increase, LegacyZeroPopulateHandsNothingBack) {
+  // The hard-limit branch decreases only for rc > 0; a zero answer just latches.
+  Trace trace;
+  World world(with_host(small_guest(), 0), {Variant::legacy, Mutation::none, &trace});
+  world.step(set_target(900));
+  world.step(run_work());
+  EXPECT_EQ(hypercalls(trace), std::vector<Call>{populate(388, 0)});
+  EXPECT_EQ(world.core().hard_limit(), 512U);
+}
+
 TEST(Increase, ANewTargetClearsTheLegacyHardLimitEvenTheSameValue) {
   BareCore bare(with_host(small_guest(), 0), Variant::legacy);
   bare.core.balloon_set_new_target(900);
@@ -253,84 +284,97 @@ TEST(Increase, ReturnsLowmemFirstAndHighmemLast) {
 }
 
 TEST(Increase, AutoTranslatedGuestLeavesThePhysmapToXen) {
-  Config config = small_guest();
+  // Xen populates its physmap and leaves frame_list holding the gpfns; the driver
+  // still maps lowmem back into the kernel, with a PTE naming the gpfn (pfn_to_mfn is
+  // the identity on a translated guest), and unmaps it again on the way down.
+  Config config = with_host(big_guest(), 4096);
+  config.nr_pages = 4096;
   config.auto_translated = true;
   World world(config, {});
-  world.step(set_target(900));
+  world.step(set_target(7000));
   world.step(run_work());
-  EXPECT_EQ(world.core().current_pages(), 900U);
-  EXPECT_TRUE(world.sim().populated(1023));
-  EXPECT_EQ(world.sim().mapping(1023), kInvalidP2mEntry);
-  world.step(set_target(100));
+  EXPECT_EQ(world.core().current_pages(), 7000U);
+  EXPECT_TRUE(world.sim().populated(8191));
+  EXPECT_EQ(world.sim().mapping(8191), 8191U);
+  world.step(set_target(6500));
   world.step(run_work());
-  EXPECT_EQ(world.core().current_pages(), 100U);
+  EXPECT_EQ(world.core().current_pages(), 6500U);
+  const pfn_t ballooned = world.core().balloon_list_pages().front();
+  EXPECT_FALSE(world.sim().populated(ballooned));
+  EXPECT_EQ(world.sim().mapping(ballooned), kInvalidP2mEntry);
   world.finish();
   EXPECT_EQ(world.outcome(), Outcome::clean) << describe(world.violations());
+}
+
+TEST(Increase, AutoTranslatedMappingOfAGfnWithNoFrameIsABug) {
+  // legacy reads an error answer as success and maps each pfn in frame_list: on a
+  // translated guest the PTE names a gfn Xen never populated, which Xen refuses, and
+  // BUG_ON(ret) stops the kernel, as on a PV guest.
+  Config config = small_guest();
+  config.auto_translated = true;
+  const RunResult result = run_events(
+      config, {events::populate_error(12), set_target(900), run_work()}, Variant::legacy);
+  ASSERT_EQ(result.outcome, Outcome::violation) << describe(result);
+  EXPECT_EQ(result.violations.front().id, InvariantId::no_bug) << describe(result);
+  EXPECT_NE(result.violations.front().detail.find("update_va_mapping"), std::string::npos)
+      << describe(result);
 }
 
 // §1.5 decrease_reservation.
 
 TEST(Decrease, IsClampedAndBalloonsThePages) {
-  Config config = small_guest();
-  config.nr_pages = 1024;
   Trace trace;
-  World world(config, {Variant::fixed, Mutation::none, &trace});
-  world.step(set_target(100));
+  World world(big_guest(), {Variant::fixed, Mutation::none, &trace});
+  world.step(set_target(7268));
   world.step(run_work());
   EXPECT_EQ(hypercalls(trace), (std::vector<Call>{decrease(512, 512), decrease(412, 412)}));
-  EXPECT_EQ(world.core().current_pages(), 100U);
+  EXPECT_EQ(world.core().current_pages(), 7268U);
   EXPECT_EQ(world.core().balloon_low(), 924U);
-  EXPECT_FALSE(world.sim().populated(1023));
-  EXPECT_EQ(world.sim().mapping(1023), kInvalidP2mEntry);
-  EXPECT_TRUE(world.sim().populated(99));
+  EXPECT_FALSE(world.sim().populated(8191));
+  EXPECT_EQ(world.sim().mapping(8191), kInvalidP2mEntry);
+  EXPECT_TRUE(world.sim().populated(7267));
   EXPECT_FALSE(world.sim().timer_pending());
 }
 
 TEST(Decrease, StopsAtAnAllocationFailureAndRetries) {
-  Config config = small_guest();
-  config.nr_pages = 1024;
   Trace trace;
-  World world(config, {Variant::fixed, Mutation::none, &trace});
+  World world(big_guest(), {Variant::fixed, Mutation::none, &trace});
   world.step(alloc_fail(10, 1));
-  world.step(set_target(100));
+  world.step(set_target(7268));
   world.step(run_work());
   EXPECT_EQ(hypercalls(trace), std::vector<Call>{decrease(10, 10)});
-  EXPECT_EQ(world.core().current_pages(), 1014U);
+  EXPECT_EQ(world.core().current_pages(), 8182U);
   EXPECT_TRUE(world.sim().timer_pending());
   world.finish();
   EXPECT_EQ(world.outcome(), Outcome::clean) << describe(world.violations());
-  EXPECT_EQ(world.core().current_pages(), 100U);
+  EXPECT_EQ(world.core().current_pages(), 7268U);
 }
 
 TEST(Decrease, WithNoPageObtainedStillAsksXenForNothing) {
-  Config config = small_guest();
-  config.nr_pages = 1024;
   Trace trace;
-  World world(config, {Variant::fixed, Mutation::none, &trace});
+  World world(big_guest(), {Variant::fixed, Mutation::none, &trace});
   world.step(alloc_fail(0, 1));
-  world.step(set_target(100));
+  world.step(set_target(7268));
   world.step(run_work());
   EXPECT_EQ(hypercalls(trace), std::vector<Call>{decrease(0, 0)});
   EXPECT_TRUE(world.sim().timer_pending());
 }
 
 TEST(Decrease, TakesHighmemFirst) {
-  Config config = small_guest();
-  config.nr_pages = 1024;
-  config.max_low_pfn = 512;
+  Config config = big_guest();
+  config.max_low_pfn = 4096;
   World world(config, {});
-  world.step(set_target(1000));
+  world.step(set_target(8168));
   world.step(run_work());
   EXPECT_EQ(world.core().balloon_high(), 24U);
   EXPECT_EQ(world.core().balloon_low(), 0U);
 }
 
 TEST(Decrease, ShortAnswerIsABugAndAnExpectedCrash) {
-  Config config = small_guest();
-  config.nr_pages = 1024;
+  Config config = big_guest();
   config.contract_breaks = true;
   const RunResult result =
-      run_events(config, {events::decrease_short(3), set_target(100), run_work()});
+      run_events(config, {events::decrease_short(3), set_target(7268), run_work()});
   EXPECT_EQ(result.outcome, Outcome::expected_crash) << describe(result);
   EXPECT_TRUE(result.violations.empty()) << describe(result);
   EXPECT_NE(result.expected_crash.find("ret != static_cast<long>(nr_pages)"), std::string::npos)
@@ -338,10 +382,8 @@ TEST(Decrease, ShortAnswerIsABugAndAnExpectedCrash) {
 }
 
 TEST(Decrease, ShortAnswerNeedsTheContractBreaksKnob) {
-  Config config = small_guest();
-  config.nr_pages = 1024;
   const RunResult result =
-      run_events(config, {events::decrease_short(3), set_target(100), run_work()});
+      run_events(big_guest(), {events::decrease_short(3), set_target(7268), run_work()});
   EXPECT_EQ(result.outcome, Outcome::clean) << describe(result);
 }
 
@@ -365,10 +407,12 @@ TEST(Work, RearmsOneSecondAheadForeverWithoutBackOff) {
 TEST(Work, StatsCountOnlyTheArmsOfARetryThatFailedAgain) {
   // Two rounds without the timer: the first arms it, the second (a new target, not a
   // retry) arms it again. Neither is a re-arm. Other guests hold the host's memory.
+  // Each new target is higher: below the current target, minimum_target() would
+  // hold this small guest where it is.
   World world(with_host(small_guest(), 0, 1024), {});
-  world.step(set_target(900));
-  world.step(run_work());
   world.step(set_target(800));
+  world.step(run_work());
+  world.step(set_target(850));
   world.step(run_work());
   EXPECT_EQ(world.stats().timer_arms, 2U);
   EXPECT_EQ(world.stats().timer_rearms, 0U);
@@ -379,18 +423,18 @@ TEST(Work, StatsCountOnlyTheArmsOfARetryThatFailedAgain) {
   world.step(tick(kHz));
   EXPECT_EQ(world.stats().timer_rearms, 2U);
   // A new target's round that fails arms the timer too, but it is no retry.
-  world.step(set_target(850));
+  world.step(set_target(900));
   world.step(run_work());
   EXPECT_EQ(world.stats().timer_arms, 5U);
   EXPECT_EQ(world.stats().timer_rearms, 2U);
-  world.step(set_target(800));
+  world.step(set_target(950));
   world.step(run_work());
   // With the host relieved, the next retry reaches the target and arms nothing.
   world.step(events::host_free(1024));
   world.step(tick(kHz));
   EXPECT_EQ(world.stats().timer_fires, 3U);
   EXPECT_EQ(world.stats().timer_rearms, 2U);
-  EXPECT_EQ(world.core().current_pages(), 800U);
+  EXPECT_EQ(world.core().current_pages(), 950U);
 }
 
 TEST(Work, ReachingTheTargetLeavesNoTimer) {

@@ -29,12 +29,13 @@ struct Canary {
   Scenario scenario;
 };
 
-// Each seeded bug with a scenario that exposes it and the invariant that must.
+// Each seeded bug with a scenario that exposes it and the invariant that must. The
+// bugs on the way down need a guest that can balloon down through a target: one
+// above minimum_target()'s floor (big_guest()).
 std::vector<Canary> canaries() {
-  Config full = small_guest();
-  full.nr_pages = 1024;
+  const Config full = big_guest();
   Config mixed = full;
-  mixed.max_low_pfn = 512;
+  mixed.max_low_pfn = 4096;
   Config small_start = small_guest();
   small_start.nr_pages = 100;
   const Config starved = with_host(small_guest(), 0);
@@ -42,12 +43,12 @@ std::vector<Canary> canaries() {
       {Mutation::forget_current_pages,
        InvariantId::ledger,
        {small_guest(), {set_target(900), run_work()}}},
-      {Mutation::keep_p2m_on_decrease, InvariantId::p2m, {full, {set_target(900), run_work()}}},
+      {Mutation::keep_p2m_on_decrease, InvariantId::p2m, {full, {set_target(8000), run_work()}}},
       // Lowmem pages lent and given back sit at the head; the decrease that follows
       // balloons highmem, which the broken core also puts at the head.
       {Mutation::highmem_at_head,
        InvariantId::list,
-       {mixed, {alloc_empty(4), free_empty(0), set_target(900), run_work()}}},
+       {mixed, {alloc_empty(4), free_empty(0), set_target(8000), run_work()}}},
       {Mutation::overshoot_target,
        InvariantId::at_or_below_target,
        {small_guest(), {set_target(900), run_work()}}},
@@ -181,11 +182,10 @@ TEST(Invariant_no_bug, FiresWhenTheCoreBugsUnderLegalBehaviour) {
 }
 
 TEST(Invariant_no_bug, AContractBreakIsAnExpectedCrashNotAViolation) {
-  Config config = small_guest();
+  Config config = big_guest();
   config.contract_breaks = true;
-  config.nr_pages = 1024;
   const RunResult result =
-      run_events(config, {events::decrease_short(0), set_target(900), run_work()});
+      run_events(config, {events::decrease_short(0), set_target(8000), run_work()});
   EXPECT_EQ(result.outcome, Outcome::expected_crash);
   EXPECT_FALSE(has(result, InvariantId::no_bug)) << describe(result);
 }

@@ -97,6 +97,68 @@ TEST(Sim, AutoTranslatedPopulateKeepsGpfnsAndStopsAtAPopulatedOne) {
   EXPECT_FALSE(sim.populated(1002));
 }
 
+TEST(Sim, PvMappingsNameFramesTheDomainOwns) {
+  NullSimObserver observer;
+  Sim sim(small_guest(), observer);
+  const mfn_t own = sim.pfn_to_mfn(3);
+  EXPECT_EQ(sim.mapping(3), own);  // the kernel's direct map at boot
+  EXPECT_EQ(sim.update_va_mapping(3, kInvalidP2mEntry), 0);
+  EXPECT_EQ(sim.mapping(3), kInvalidP2mEntry);
+  EXPECT_EQ(sim.update_va_mapping(3, own), 0);
+  EXPECT_EQ(sim.mapping(3), own);
+  EXPECT_LT(sim.update_va_mapping(3, 3), 0);             // a pfn is no frame
+  EXPECT_LT(sim.update_va_mapping(3, kMfnBase - 1), 0);  // nor is this
+  EXPECT_EQ(sim.mapping(3), own);
+}
+
+TEST(Sim, TranslatedMappingsNameGfnsXenTranslates) {
+  // A translated guest's PTE carries a guest frame number: Xen accepts one with a
+  // frame behind it, refuses one without (or a machine frame number), and always
+  // lets an entry be cleared.
+  Config config = small_guest();
+  config.auto_translated = true;
+  NullSimObserver observer;
+  Sim sim(config, observer);
+  EXPECT_EQ(sim.mapping(3), 3U);  // the kernel's direct map at boot
+  EXPECT_EQ(sim.mapping(600), kInvalidP2mEntry);
+  EXPECT_EQ(sim.update_va_mapping(3, kInvalidP2mEntry), 0);
+  EXPECT_EQ(sim.mapping(3), kInvalidP2mEntry);
+  EXPECT_EQ(sim.update_va_mapping(3, 3), 0);
+  EXPECT_EQ(sim.mapping(3), 3U);
+  EXPECT_LT(sim.update_va_mapping(600, 600), 0);  // pfn 600 was never populated
+  EXPECT_EQ(sim.mapping(600), kInvalidP2mEntry);
+  EXPECT_LT(sim.update_va_mapping(3, sim.p2m_entry(3)), 0);  // an mfn is no gfn here
+  EXPECT_LT(sim.update_va_mapping(3, 5000), 0);              // beyond max_pfn
+  // Populated by Xen, the gfn maps.
+  std::vector<std::uint64_t> extents{600};
+  Reservation reservation{extents.data(), 1, 0};
+  ASSERT_EQ(sim.memory_op(MemoryOp::populate_physmap, reservation), 1);
+  EXPECT_EQ(sim.update_va_mapping(600, extents[0]), 0);
+  EXPECT_EQ(sim.mapping(600), 600U);
+}
+
+TEST(Sim, OnlyLowmemHasAKernelMapping) {
+  Config config = small_guest();
+  config.max_low_pfn = 512;
+  NullSimObserver observer;
+  Sim sim(config, observer);
+  EXPECT_LT(sim.update_va_mapping(700, kInvalidP2mEntry), 0);
+  EXPECT_LT(sim.update_va_mapping(2000, kInvalidP2mEntry), 0);
+}
+
+TEST(Sim, PageCountsFollowTheAllocator) {
+  NullSimObserver observer;
+  Sim sim(small_guest(), observer);
+  EXPECT_EQ(sim.page_count(5), 0);    // free in the allocator
+  EXPECT_EQ(sim.page_count(900), 1);  // never held by it (ballooned at boot)
+  const std::optional<pfn_t> page = sim.alloc_page(Gfp::kernel);
+  ASSERT_TRUE(page.has_value());
+  EXPECT_EQ(sim.page_count(*page), 1);  // handed out
+  sim.free_page(*page);
+  EXPECT_EQ(sim.page_count(*page), 0);
+  EXPECT_THROW(static_cast<void>(sim.page_count(1024)), KernelBug);
+}
+
 TEST(Sim, NegativeAnswerChangesNothing) {
   NullSimObserver observer;
   Sim sim(small_guest(), observer);
@@ -123,15 +185,18 @@ TEST(Sim, ErrorAnswersAreAlwaysANegativeErrno) {
 }
 
 TEST(Sim, AnInFlightTargetWriteLandsBetweenRequestAndAnswer) {
+  // A guest big enough to balloon down through a target (minimum_target()).
+  Config config = big_guest();
+  config.nr_pages = 6500;
   Trace trace;
-  World world(small_guest(), {Variant::fixed, Mutation::none, &trace});
-  world.step(in_flight(InFlightAction::set_target, 600));
-  world.step(set_target(900));
+  World world(config, {Variant::fixed, Mutation::none, &trace});
+  world.step(in_flight(InFlightAction::set_target, 6600));
+  world.step(set_target(7000));
   world.step(run_work());
-  // The populate was asked for 388 before the write; the loop then sees the new
+  // The populate was asked for 500 before the write; the loop then sees the new
   // target and gives back what is now too much.
-  EXPECT_EQ(hypercalls(trace), (std::vector<Call>{populate(388, 388), decrease(300, 300)}));
-  EXPECT_EQ(world.core().current_pages(), 600U);
+  EXPECT_EQ(hypercalls(trace), (std::vector<Call>{populate(500, 500), decrease(400, 400)}));
+  EXPECT_EQ(world.core().current_pages(), 6600U);
   std::vector<TraceKind> order;
   for (const TraceEntry& entry : trace.entries()) {
     if (entry.kind == TraceKind::in_flight || entry.kind == TraceKind::hypercall)

@@ -38,11 +38,11 @@ TEST(Teeth, LegacyBreaks_converge_AfterTheHealWhenTheLimitLatchedBelowTarget) {
   // A decrease that failed to allocate leaves the retry timer pending. The next
   // increase meets a host with nothing free: legacy latches but the old timer is
   // still pending, so `rearm` holds for now. After the heal the timer fires, and
-  // legacy, its target clamped to the limit, does nothing.
-  Config config = with_host(small_guest(), 0);
-  config.nr_pages = 1024;
-  const std::vector<Event> list{events::alloc_fail(10, 1), set_target(900),  run_work(),
-                                events::host_take(10),     set_target(1024), run_work()};
+  // legacy, its target clamped to the limit, does nothing. (A guest big enough to
+  // balloon down through a target: minimum_target() holds a small one where it is.)
+  const Config config = with_host(big_guest(), 0);
+  const std::vector<Event> list{events::alloc_fail(10, 1), set_target(7268), run_work(),
+                                events::host_take(10),     set_target(8192), run_work()};
   // The epilogue's work run returns off target with no timer (rearm), and two seconds
   // later the reservation is still short (converge): both, in that order, in one step.
   EXPECT_EQ(run_events(config, list, Variant::fixed).outcome, Outcome::clean);

@@ -30,6 +30,23 @@ inline Config small_guest() {
   return config;
 }
 
+// A PV guest of 8192 pfns (32 MiB), all populated, no highmem, on a host with room to
+// spare. minimum_target() floors a new target at 6144 pages (8 MiB plus half of 32
+// MiB) while the current target is above that, so it can balloon down by up to 2048
+// pages: the scenarios that balloon down use it, since a guest below about 16 MiB
+// (small_guest() included) can never lower its target at all.
+inline constexpr std::uint64_t kBigGuestFloor = 6144;
+inline Config big_guest() {
+  Config config;
+  config.max_pfn = 8192;
+  config.nr_pages = 8192;
+  config.max_low_pfn = 8192;
+  config.max_pages = 8192;
+  config.host_free = 2048;
+  config.host_other = 0;
+  return config;
+}
+
 inline Config with_host(Config config, std::uint64_t free_frames, std::uint64_t other_frames = 0) {
   config.host_free = free_frames;
   config.host_other = other_frames;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "run/codec.h"
+#include "run/diff.h"
 #include "run/world.h"
 #include "tools/files.h"
 #include "tools/render.h"
@@ -36,7 +37,11 @@ const char kUsage[] =
     "A directory means every regular file in it (not README files or dotfiles).\n"
     "\n"
     "options:\n"
-    "  --variant fixed|legacy  the driver variant to replay on (default fixed)\n"
+    "  --variant V             the driver to replay on: fixed (default), legacy, or\n"
+    "                          source in a build with a source driver\n"
+    "  --diff                  replay on the source driver and, beside it, on the port\n"
+    "                          of the same kind; report the first event after which\n"
+    "                          they differ, side by side (exit 1), else 'agree'\n"
     "  --mutant NAME           seed a named bug into the fixed core (see the README)\n"
     "  --hex HEX               replay this encoded run, as printed by a reproduce line\n"
     "  --quiet                 print only the verdict, one line per input\n"
@@ -67,6 +72,7 @@ struct Options {
   std::optional<fs::path> svg;
   std::optional<fs::path> save;
   std::optional<std::string> expect;
+  bool diff = false;
 };
 
 struct Input {
@@ -79,6 +85,17 @@ struct Input {
 int usage_error(const std::string& message) {
   std::fprintf(stderr, "balloon-repro: %s\n(try balloon-repro --help)\n", message.c_str());
   return kExitUnusable;
+}
+
+// The variants this build can replay on, for messages: "fixed, legacy or source".
+std::string variant_list() {
+  const std::vector<Variant>& variants = available_variants();
+  std::string out;
+  for (std::size_t i = 0; i < variants.size(); ++i) {
+    if (i > 0) out += i + 1 == variants.size() ? " or " : ", ";
+    out += variant_name(variants[i]);
+  }
+  return out;
 }
 
 // Parses argv; returns an exit status when the command line is unusable or --help.
@@ -118,7 +135,7 @@ std::optional<int> parse(int argc, char** argv, Options& options) {
       return kExitClean;
     } else if (arg == "--variant") {
       const std::optional<Variant> variant = parse_variant(value);
-      if (!variant) return usage_error("unknown variant '" + value + "' (fixed or legacy)");
+      if (!variant) return usage_error("unknown variant '" + value + "' (" + variant_list() + ")");
       options.world.variant = *variant;
     } else if (arg == "--mutant") {
       const std::optional<Mutation> mutation = parse_mutation(value);
@@ -143,6 +160,8 @@ std::optional<int> parse(int argc, char** argv, Options& options) {
       options.quiet = true;
     } else if (arg == "--json") {
       options.json = true;
+    } else if (arg == "--diff") {
+      options.diff = true;
     } else if (arg.size() > 1 && arg[0] == '-') {
       return usage_error("unknown option " + arg);
     } else {
@@ -151,6 +170,15 @@ std::optional<int> parse(int argc, char** argv, Options& options) {
   }
   if (options.paths.empty() && options.hex.empty()) return usage_error("no input given");
   if (options.quiet && options.json) return usage_error("--quiet and --json exclude each other");
+  if (options.diff) {
+    if (!parse_variant("source")) {
+      return usage_error("--diff needs a build with a source driver (BALLOONBENCH_DRIVER_SOURCE)");
+    }
+    if (options.json || options.svg || options.save || options.expect ||
+        options.world.mutation != Mutation::none) {
+      return usage_error("--diff takes no --json, --svg, --save, --expect or --mutant");
+    }
+  }
   return std::nullopt;
 }
 
@@ -230,20 +258,38 @@ int check_expectation(const std::string& wanted, const Input& input, const RunRe
   return kExitViolation;
 }
 
+// --diff: the source driver beside the port of its kind; returns the exit status.
+int replay_diff(const Options& options, const Input& input, const Run& run) {
+  const Variant port = port_of_same_kind(Variant::source);
+  const DiffResult result = diff_run(run, port, Variant::source);
+  if (!result.divergence) {
+    std::printf("%s: agree (%s and source, %zu events)\n", input.name.c_str(), variant_name(port),
+                result.events_compared);
+    return kExitClean;
+  }
+  std::printf("%s: diverge: %s\n", input.name.c_str(), result.divergence->fact.c_str());
+  if (!options.quiet)
+    std::fputs(to_text(*result.divergence, port, Variant::source).c_str(), stdout);
+  return kExitViolation;
+}
+
 // Replays one input; returns its exit status.
 int replay(const Options& options, const Input& input) {
   DecodeInfo info;
   const Run run = decode(input.bytes, &info);
   if (!info.known_version) {
     std::fprintf(stderr,
-                 "balloon-repro: %s: not a balloonbench run (%s; this build reads version %u)\n",
+                 "balloon-repro: %s: not a balloonbench run (%s; this build reads versions %u "
+                 "to %u)\n",
                  input.name.c_str(),
                  input.bytes.empty()
                      ? "the file is empty"
                      : ("its format version byte is " + std::to_string(info.version)).c_str(),
+                 static_cast<unsigned>(kOldestFormatVersion),
                  static_cast<unsigned>(kFormatVersion));
     return kExitUnusable;
   }
+  if (options.diff) return replay_diff(options, input, run);
   Trace trace;
   WorldOptions world = options.world;
   world.trace = &trace;

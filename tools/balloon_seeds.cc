@@ -3,7 +3,8 @@
 // encoder, one per situation the bench models; the balloon_procfs seeds are raw
 // inputs of that target (a mode byte, then the text written).
 //
-//   balloon-seeds --write corpus   writes corpus/balloon_events/* and corpus/balloon_procfs/*
+//   balloon-seeds --write corpus   writes corpus/balloon_events/*, corpus/balloon_procfs/*
+//                                  and corpus/balloon_diff/* (the events seeds again)
 //   balloon-seeds --check corpus   exit 1 unless every seed is there with these bytes
 
 #include <cstdio>
@@ -46,6 +47,9 @@ Seed run_seed(std::string name, Config config, std::vector<Event> list) {
 // Most seeds are 256-pfn guests: the fuzzer's corpus grows from the seeds and keeps
 // their configuration, and a run costs what it moves, so small seeds keep the fuzzer
 // fast. Two large guests keep the multi-batch paths (512 extents a hypercall) in reach.
+// No encodable guest (2048 pfns at most) can balloon down through a target any more:
+// minimum_target() holds every guest below about 16 MiB at its current target. Pages
+// leave a guest here only through alloc_empty_pages.
 std::vector<Seed> event_seeds() {
   Config highmem = guest(256, 150, 50, 80);
   highmem.max_low_pfn = 160;
@@ -69,12 +73,13 @@ std::vector<Seed> event_seeds() {
       run_seed("max-pages-change", capped,
                {set_target(250), run_work(), set_max_pages(225), tick(100), set_max_pages(100),
                 set_target(150), run_work()}),
-      run_seed(
-          "allocation-failures", guest(1024, 1024, 0, 0),
-          {alloc_fail(20, 3), set_target(300), run_work(), tick(100), alloc_fail(0, 1), tick(100)}),
+      run_seed("allocation-failures", guest(1024, 1024, 0, 0),
+               {alloc_fail(20, 3), alloc_empty(30), run_work(), tick(100), alloc_fail(0, 1),
+                alloc_empty(8), tick(100)}),
+      // A target raised mid-hypercall (a lower one would meet minimum_target()).
       run_seed("in-flight-target-write", guest(256, 128, 200, 0),
-               {in_flight(InFlightAction::set_target, 75), set_target(250), run_work(),
-                in_flight(InFlightAction::set_target, 240), set_target(50), run_work()}),
+               {in_flight(InFlightAction::set_target, 240), set_target(200), run_work(),
+                in_flight(InFlightAction::set_target, 75), set_target(250), run_work()}),
       run_seed("in-flight-host-and-cap", guest(256, 128, 100, 50),
                {in_flight(InFlightAction::host_take, 90), set_target(250), run_work(),
                 in_flight(InFlightAction::host_free, 50), tick(100),
@@ -98,12 +103,22 @@ std::vector<Seed> event_seeds() {
       run_seed("late-timer-and-delayed-work", guest(256, 128, 0, 125),
                {set_target(225), run_work(), timer_late(50), delay_work(120), tick(100),
                 host_free(125), tick(100), tick(200)}),
-      run_seed("contract-break", breaks, {decrease_short(10), set_target(25), run_work()}),
-      // A retry timer still pending from a failed decrease when an increase meets a
-      // host with nothing free.
-      run_seed("pending-timer-under-pressure", guest(256, 256, 0, 0),
-               {alloc_fail(10, 1), set_target(225), run_work(), host_take(10), set_target(256),
+      // A PV guest gives a lent page's frame back and Xen answers 0: BUG_ON(ret != 1).
+      run_seed("contract-break", breaks, {decrease_short(0), alloc_empty(4), run_work()}),
+      // A retry timer still pending from a partial increase when the next increase
+      // meets a host with nothing free.
+      run_seed("pending-timer-under-pressure", guest(256, 128, 40, 0),
+               {populate_limit(10), set_target(150), run_work(), host_take(40), set_target(256),
                 run_work(), tick(50)}),
+      // A frontend hands back pages it was lent, out of its allowance.
+      run_seed("driver-page-release", guest(256, 128, 25, 0),
+               {driver_allowance(2), alloc_empty(4), alloc_empty(2), run_work(),
+                release_driver_page(1), release_driver_page(4), proc_read(), run_work(),
+                free_empty(0), release_driver_page(0), tick(100)}),
+      run_seed("sysfs-stores", guest(256, 128, 150, 0),
+               {sysfs_target_kb("720\n"), run_work(), sysfs_target("0x100000", false),
+                sysfs_target("900K"), run_work(), sysfs_target_kb("7"), sysfs_target_kb("0x3e8"),
+                run_work(), proc_read()}),
       run_seed("big-swings", big,
                {set_target(1900), run_work(), set_target(100), run_work(), set_target(4000),
                 run_work()}),
@@ -144,7 +159,10 @@ int main(int argc, char** argv) {
   if (mode != "--write" && mode != "--check") return usage();
   const fs::path corpus = argv[2];
   const std::vector<std::pair<std::string, std::vector<Seed>>> targets{
-      {"balloon_events", event_seeds()}, {"balloon_procfs", procfs_seeds()}};
+      {"balloon_events", event_seeds()},
+      {"balloon_procfs", procfs_seeds()},
+      // balloon_diff reads the balloon_events encoding: the same runs, on two drivers.
+      {"balloon_diff", event_seeds()}};
   int problems = 0;
   for (const auto& [target, seeds] : targets) {
     const fs::path directory = corpus / target;

@@ -2,7 +2,8 @@
 # balloon-repro's command line: --save writes the canonical encoding once and never
 # replaces a file; the saved run replays to the same verdict; --expect judges the
 # first violation (from-name reads it off the file name); --json is one parseable
-# object per input carrying the structured failure; --svg draws the run;
+# object per input carrying the structured failure; --svg draws the run (legacy's
+# hard limit only where latched, the same bytes each time);
 # --list-invariants prints the catalogue; bad command lines and unreadable inputs exit
 # 2 with a message.
 #   test_repro.sh BALLOON_REPRO CORPUS_DIR WORK_DIR
@@ -84,6 +85,12 @@ expect_status 1 "$repro" --quiet --variant legacy --svg "$work/t.svg" "$latched"
 head -c 5 "$work/t.svg" | grep -q '<svg' || fail "--svg did not write an SVG document"
 xmllint --noout "$work/t.svg" 2>"$work/xml.err" || fail "--svg wrote malformed XML: $(head -n 3 "$work/xml.err")"
 grep -q '>rearm</text>' "$work/t.svg" || fail "the SVG does not mark the violation"
+grep -q 'class="line:hard limit"' "$work/t.svg" || fail "the SVG does not draw legacy's hard limit"
+expect_status 1 "$repro" --quiet --variant legacy --svg "$work/t-again.svg" "$latched"
+cmp -s "$work/t.svg" "$work/t-again.svg" || fail "the same run drew a different SVG"
+expect_status 0 "$repro" --quiet --svg "$work/fixed.svg" "$latched"
+xmllint --noout "$work/fixed.svg" 2>/dev/null || fail "--svg wrote malformed XML for a clean run"
+grep -q 'class="line:hard limit"' "$work/fixed.svg" && fail "the SVG draws a hard limit for fixed"
 expect_status 2 "$repro" --svg "$work/t2.svg" "$latched" "$regression"
 # Bad command lines and inputs.
 expect_status 2 "$repro" --variant sideways "$regression"

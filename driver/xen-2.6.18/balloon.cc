@@ -99,6 +99,13 @@ std::vector<pfn_t> BalloonCore::balloon_list_pages() const {
 }
 
 void BalloonCore::balloon_init(pfn_t max_pfn, pfn_t nr_pages) {
+  max_pfn_ = max_pfn;
+  // The kernel counted every highmem pfn of the guest in totalhigh_pages at boot,
+  // populated or not; balloon_append takes the unpopulated ones off again below.
+  totalhigh_pages_ = 0;
+  for (pfn_t pfn = 0; pfn < max_pfn; ++pfn) {
+    if (env_.page_high_mem(pfn)) ++totalhigh_pages_;
+  }
   current_pages_ = std::min(nr_pages, max_pfn);
   totalram_pages_ = current_pages_;
   target_pages_ = current_pages_;
@@ -110,7 +117,8 @@ void BalloonCore::balloon_init(pfn_t max_pfn, pfn_t nr_pages) {
   for (pfn_t pfn = nr_pages; pfn < max_pfn; ++pfn) balloon_append(pfn);
 }
 
-// Lowmem is repopulated first, so highmem pages go to the tail of the list.
+// Lowmem is repopulated first, so highmem pages go to the tail of the list. A
+// highmem page in the balloon is no longer in use, so it leaves totalhigh_pages.
 void BalloonCore::balloon_append(pfn_t pfn) {
   if (env_.page_high_mem(pfn)) {
     if (mutation_ == Mutation::highmem_at_head) {
@@ -119,6 +127,7 @@ void BalloonCore::balloon_append(pfn_t pfn) {
       ballooned_pages_.add_tail(pfn);
     }
     ++balloon_high_;
+    --totalhigh_pages_;
   } else {
     ballooned_pages_.add_head(pfn);
     ++balloon_low_;
@@ -130,17 +139,44 @@ std::optional<pfn_t> BalloonCore::balloon_retrieve() {
   if (!ballooned_pages_.take_head(pfn)) return std::nullopt;
   if (env_.page_high_mem(pfn)) {
     --balloon_high_;
+    ++totalhigh_pages_;
   } else {
     --balloon_low_;
   }
   return pfn;
 }
 
+// The page's one reference goes (put_page_testzero) and the page is freed cold. The
+// simulated allocator keeps no per-CPU hot and cold lists, so a cold free is a free
+// (docs/fidelity.md).
+void BalloonCore::balloon_free_page(pfn_t pfn) { env_.free_page(pfn); }
+
 std::uint64_t BalloonCore::current_target() const {
   std::uint64_t target = target_pages_;
   if (variant_ == Variant::legacy) target = std::min(target, hard_limit_);
   if (mutation_ == Mutation::overshoot_target) target += 1;
   return std::min(target, current_pages_ + balloon_low_ + balloon_high_);
+}
+
+// A continuous piecewise-linear floor of max_pfn: 8 MiB plus half of memory below
+// 128 MiB, then 40 MiB plus a quarter, 104 MiB plus an eighth and, from 2 GiB, 296 MiB
+// plus a thirty-second. A guest below it keeps what it has: the floor never lies above
+// the current target, so it cannot force growth.
+std::uint64_t BalloonCore::minimum_target() const {
+  const auto mb2pages = [](std::uint64_t mb) { return mb << (20 - kPageShift); };
+  const std::uint64_t curr_pages = current_target();
+  std::uint64_t min_pages = 0;
+  if (max_pfn_ < mb2pages(128)) {
+    min_pages = mb2pages(8) + (max_pfn_ >> 1);
+  } else if (max_pfn_ < mb2pages(512)) {
+    min_pages = mb2pages(40) + (max_pfn_ >> 2);
+  } else if (max_pfn_ < mb2pages(2048)) {
+    min_pages = mb2pages(104) + (max_pfn_ >> 3);
+  } else {
+    min_pages = mb2pages(296) + (max_pfn_ >> 5);
+  }
+  // Don't enforce growth.
+  return std::min(min_pages, curr_pages);
 }
 
 std::uint64_t BalloonCore::clamp_to_frame_list(std::uint64_t nr_pages) {
@@ -185,12 +221,13 @@ long BalloonCore::increase_reservation(std::uint64_t nr_pages) {
     const pfn_t pfn = *page;
     BALLOON_BUG_ON(pv && env_.phys_to_machine_mapping_valid(pfn));
     env_.set_phys_to_machine(pfn, frame_list_[i]);
-    // Link back into the page tables if not highmem.
-    if (pv && !env_.page_high_mem(pfn)) {
+    // Link back into the page tables if not highmem. Both modes do: a translated
+    // guest's frame_list still holds the gpfn, which its PTE carries.
+    if (!env_.page_high_mem(pfn)) {
       BALLOON_BUG_ON(env_.update_va_mapping(pfn, frame_list_[i]) != 0);
     }
     // Relinquish the page back to the allocator.
-    env_.free_page(pfn);
+    balloon_free_page(pfn);
   }
 
   if (mutation_ != Mutation::forget_current_pages) current_pages_ += done;
@@ -200,19 +237,21 @@ long BalloonCore::increase_reservation(std::uint64_t nr_pages) {
 }
 
 // The code the patch removed: hand a partial answer straight back to Xen and latch
-// the reservation reached as the hard limit, which only a new target clears.
-// The original makes the decrease hypercall even for rc == 0 (zero extents).
+// the reservation reached as the hard limit, which only a new target clears. A zero
+// answer hands nothing back. (The original also latches only when rc >= 0, which the
+// unsigned comparison before it has already made sure of.)
 void BalloonCore::legacy_hit_hard_limit(Reservation& reservation, long rc) {
-  reservation.nr_extents = static_cast<std::uint64_t>(rc);
-  const long ret = env_.memory_op(MemoryOp::decrease_reservation, reservation);
-  BALLOON_BUG_ON(ret != rc);
+  if (rc > 0) {
+    reservation.nr_extents = static_cast<std::uint64_t>(rc);
+    const long ret = env_.memory_op(MemoryOp::decrease_reservation, reservation);
+    BALLOON_BUG_ON(ret != rc);
+  }
   hard_limit_ = current_pages_ + static_cast<std::uint64_t>(rc) - driver_pages_;
 }
 
 long BalloonCore::decrease_reservation(std::uint64_t nr_pages) {
   nr_pages = clamp_to_frame_list(nr_pages);
   long need_sleep = 0;
-  const bool pv = !env_.auto_translated();
 
   for (std::uint64_t i = 0; i < nr_pages; ++i) {
     const std::optional<pfn_t> page = env_.alloc_page(Gfp::balloon);
@@ -224,7 +263,8 @@ long BalloonCore::decrease_reservation(std::uint64_t nr_pages) {
     const pfn_t pfn = *page;
     frame_list_[i] = env_.pfn_to_mfn(pfn);
     env_.scrub_page(pfn);
-    if (pv && !env_.page_high_mem(pfn)) {
+    // Unmap lowmem from the kernel's page tables, in both modes.
+    if (!env_.page_high_mem(pfn)) {
       BALLOON_BUG_ON(env_.update_va_mapping(pfn, kInvalidP2mEntry) != 0);
     }
   }
@@ -273,9 +313,10 @@ void BalloonCore::balloon_alarm() {
 
 void BalloonCore::balloon_set_new_target(std::uint64_t target) {
   // No lock needed: these are not read-modify-write updates. Only a new target
-  // clears a latched hard limit.
+  // clears a latched hard limit, and it does so before minimum_target() reads the
+  // current target.
   if (variant_ == Variant::legacy) hard_limit_ = kNoHardLimit;
-  target_pages_ = target;
+  target_pages_ = std::max(target, minimum_target());
   env_.schedule_work();
 }
 
@@ -343,7 +384,13 @@ bool BalloonCore::release_empty_page(pfn_t pfn) {
   if (env_.auto_translated()) {
     std::uint64_t gmfn = pfn;
     Reservation reservation{&gmfn, 1, 0};
-    return env_.memory_op(MemoryOp::decrease_reservation, reservation) == 1;
+    long ret = env_.memory_op(MemoryOp::decrease_reservation, reservation);
+    // Only an answer of 1 is turned into success; an answer of 0 (no extent handed
+    // back) is left as it is, and 0 is what the caller reads as success too. The page
+    // then counts as given away while Xen still holds its frame: the original's
+    // latent bug, kept (docs/fidelity.md).
+    if (ret == 1) ret = 0;  // success
+    return ret == 0;
   }
   // dealloc_pte_fn: clear the mapping and the P2M entry, then hand the frame back.
   std::uint64_t mfn = env_.pfn_to_mfn(pfn);
@@ -365,7 +412,7 @@ std::optional<std::vector<pfn_t>> BalloonCore::alloc_empty_pages(std::size_t nr_
     }
     env_.scrub_page(*page);
     if (!release_empty_page(*page)) {
-      env_.free_page(*page);
+      balloon_free_page(*page);
       failed = true;
       break;
     }
@@ -385,8 +432,44 @@ std::optional<std::vector<pfn_t>> BalloonCore::alloc_empty_pages(std::size_t nr_
 }
 
 void BalloonCore::free_empty_pages(const std::vector<pfn_t>& pagevec) {
-  for (const pfn_t pfn : pagevec) balloon_append(pfn);
+  for (const pfn_t pfn : pagevec) {
+    // Each page comes back as alloc_empty_pages lent it: allocated once, never freed.
+    BALLOON_BUG_ON(env_.page_count(pfn) != 1);
+    balloon_append(pfn);
+  }
   env_.schedule_work();
+}
+
+// A frontend driver's page whose frame went to another domain (counted in
+// driver_pages when it went) joins the balloon, which may repopulate it.
+void BalloonCore::balloon_release_driver_page(pfn_t page) {
+  balloon_append(page);
+  --driver_pages_;
+  env_.schedule_work();
+}
+
+// sysfs stores. The sysfs layer hands a store the bytes written followed by a NUL, so
+// the parsers, which stop at the end of the view, read what the C reads.
+long BalloonCore::store_target_kb(std::string_view buffer) {
+  const std::size_t count = buffer.size();
+  if (!env_.capable_sys_admin()) return -kEperm;
+  if (count <= 1) return -kEbadmsg;  // runt
+  std::size_t end = 0;
+  // A number of KiB in any base simple_strtoull reads, shifted to bytes (wrapping as
+  // unsigned long long does), then to pages.
+  const std::uint64_t target_bytes = simple_strtoull(buffer, end, 0) << 10;
+  balloon_set_new_target(target_bytes >> kPageShift);
+  return static_cast<long>(count);
+}
+
+long BalloonCore::store_target(std::string_view buffer) {
+  const std::size_t count = buffer.size();
+  if (!env_.capable_sys_admin()) return -kEperm;
+  if (count <= 1) return -kEbadmsg;  // runt
+  std::size_t end = 0;
+  const std::uint64_t target_bytes = memparse(buffer, end);
+  balloon_set_new_target(target_bytes >> kPageShift);
+  return static_cast<long>(count);
 }
 
 }  // namespace balloonbench

@@ -1,7 +1,10 @@
 // The balloon driver's core, ported from the 2.6.18-xen driver so that it can be read
-// side by side with it. `Variant::fixed` is the driver after "balloon: try harder to
-// balloon up under memory pressure"; `Variant::legacy` is the driver before it, with
-// the hard limit. The port reaches the world only through Env (env.h).
+// side by side with it: drivers/xen/balloon/balloon.c and the target stores of
+// drivers/xen/balloon/sysfs.c. `Variant::legacy` is the last revision before "balloon:
+// try harder to balloon up under memory pressure" (with the hard limit, the
+// minimum_target() floor and totalhigh_pages kept in step); `Variant::fixed` is that
+// revision with the patch. docs/fidelity.md names the copies followed. The port
+// reaches the world only through Env (env.h).
 //
 // A `Mutation` seeds one named bug into the fixed driver. Mutations exist so the bench
 // can prove that each invariant catches the bug it is meant to catch; they are off
@@ -64,6 +67,9 @@ class BalloonCore final : public Driver {
   void balloon_update_driver_allowance(std::int64_t delta) override;
   std::optional<std::vector<pfn_t>> alloc_empty_pages(std::size_t nr_pages) override;
   void free_empty_pages(const std::vector<pfn_t>& pagevec) override;
+  void balloon_release_driver_page(pfn_t page) override;
+  long store_target_kb(std::string_view buffer) override;  // count = size
+  long store_target(std::string_view buffer) override;     // count = size
 
   void balloon_process() override;
   void balloon_alarm() override;
@@ -76,6 +82,10 @@ class BalloonCore final : public Driver {
   std::uint64_t driver_pages() const override { return driver_pages_; }
   std::uint64_t hard_limit() const override { return hard_limit_; }
   std::uint64_t current_target() const override;
+  // The floor balloon_set_new_target puts under every new target.
+  std::uint64_t minimum_target() const;
+  // The kernel's count of highmem pages in use, which the balloon keeps in step.
+  std::uint64_t totalhigh_pages() const { return totalhigh_pages_; }
   std::size_t balloon_list_size() const override { return ballooned_pages_.size(); }
   std::vector<pfn_t> balloon_list_pages() const override;
   const BalloonList& balloon_list() const { return ballooned_pages_; }
@@ -87,6 +97,7 @@ class BalloonCore final : public Driver {
  private:
   void balloon_append(pfn_t pfn);
   std::optional<pfn_t> balloon_retrieve();
+  void balloon_free_page(pfn_t pfn);
   std::uint64_t clamp_to_frame_list(std::uint64_t nr_pages);
   long increase_reservation(std::uint64_t nr_pages);
   void legacy_hit_hard_limit(Reservation& reservation, long rc);
@@ -97,7 +108,9 @@ class BalloonCore final : public Driver {
   const Variant variant_;
   const Mutation mutation_;
 
+  pfn_t max_pfn_ = 0;  // the kernel's max_pfn, which minimum_target() scales with
   std::uint64_t current_pages_ = 0;
+  std::uint64_t totalhigh_pages_ = 0;
   std::uint64_t totalram_pages_ = 0;
   std::uint64_t target_pages_ = 0;
   std::uint64_t balloon_low_ = 0;

@@ -1,0 +1,2 @@
+/* Part of the kernel shim: everything lives in bbshim/kernel.h. */
+#include <bbshim/kernel.h>
