@@ -33,6 +33,7 @@ std::string comparable(const TraceEntry& entry) {
     default: {
       // "expected crash: BUG at balloon.cc:400 (...)": the same BUG in either driver.
       const std::size_t bug = entry.text.find("BUG at ");
+      if (entry.text.empty()) out.pop_back();
       return out + (bug == std::string::npos ? entry.text : entry.text.substr(0, bug) + "BUG");
     }
   }
@@ -126,9 +127,24 @@ std::optional<std::string> compare_state(const World& left, const World& right) 
   return std::nullopt;
 }
 
-// "pfn 12 P2M: 3 vs 4" -> "P2M"; "trace entry 2 of the step differs" -> "trace".
+// The first trace entry of a step that differs, as "<kind>: <left> vs <right>" with
+// both entries' words after their kind and jiffies (or "nothing" where a side's step
+// ended first): "timer_armed: timer armed for t=100 vs timer armed for t=101".
+std::string trace_difference(const std::string* left, const std::string* right) {
+  const auto words = [](const std::string* entry) -> std::string {
+    if (entry == nullptr) return "nothing";
+    const std::size_t jiffies = entry->find(' ');
+    const std::size_t after =
+        jiffies == std::string::npos ? jiffies : entry->find(' ', jiffies + 1);
+    return after == std::string::npos ? *entry : entry->substr(after + 1);
+  };
+  const std::string* named = left != nullptr ? left : right;
+  const std::string kind = named->substr(0, named->find(' '));
+  return kind + ": " + words(left) + " vs " + words(right);
+}
+
+// "pfn 12 P2M: 3 vs 4" -> "P2M"; "timer_armed: ... vs ..." -> "timer_armed".
 std::string fact_of(const std::string& what) {
-  if (what.rfind("trace entry", 0) == 0) return "trace";
   std::string fact = what.substr(0, what.find(':'));
   if (fact.rfind("pfn ", 0) == 0) fact = fact.substr(fact.find(' ', 4) + 1);
   if (fact.rfind("balloon list entry", 0) == 0) fact = "balloon list order";
@@ -152,8 +168,8 @@ DiffResult diff_run(const Run& run, Variant left, Variant right) {
     if (left_step != right_step) {
       const auto at =
           std::mismatch(left_step.begin(), left_step.end(), right_step.begin(), right_step.end());
-      const std::size_t i = static_cast<std::size_t>(at.first - left_step.begin());
-      what = "trace entry " + n(i) + " of the step differs";
+      what = trace_difference(at.first == left_step.end() ? nullptr : &*at.first,
+                              at.second == right_step.end() ? nullptr : &*at.second);
     } else if (a.world.outcome() != b.world.outcome()) {
       what = std::string("outcome: ") + outcome_name(a.world.outcome()) + " vs " +
              outcome_name(b.world.outcome());
@@ -199,7 +215,8 @@ std::string to_text(const Divergence& divergence, Variant left, Variant right) {
   for (std::size_t i = 0; i < rows; ++i) {
     const std::string l = i < divergence.left_step.size() ? divergence.left_step[i] : "";
     const std::string r = i < divergence.right_step.size() ? divergence.right_step[i] : "";
-    out += pad(l) + (l == r ? " | " : " X ") + r + "\n";
+    out += pad(l) + (l == r ? " | " : " X ") +
+           (r.size() > width ? r.substr(0, width - 1) + "~" : r) + "\n";
   }
   return out;
 }

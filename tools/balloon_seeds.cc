@@ -110,6 +110,13 @@ std::vector<Seed> event_seeds() {
       run_seed("pending-timer-under-pressure", guest(256, 128, 40, 0),
                {populate_limit(10), set_target(150), run_work(), host_take(40), set_target(256),
                 run_work(), tick(50)}),
+      // legacy's one way down: a positive driver allowance latches the hard limit below
+      // current_pages, and the decrease that follows meets an allocation failure, which
+      // leaves the retry timer pending. Another guest takes the frames; a new target
+      // clears the limit again, and the liveness epilogue reaches it.
+      run_seed("hard-limit-below-current", guest(1024, 1000, 0, 0),
+               {driver_allowance(110), alloc_fail(10, 1), set_target(1024), run_work(),
+                host_take(10), set_target(1024)}),
       // A frontend hands back pages it was lent, out of its allowance.
       run_seed("driver-page-release", guest(256, 128, 25, 0),
                {driver_allowance(2), alloc_empty(4), alloc_empty(2), run_work(),

@@ -44,10 +44,11 @@ fi
 "$work/build/tools/balloon-repro" --diff "${inputs[@]}" >"$work/seeded.out" 2>&1
 status=$?
 [[ $status -eq 1 ]] || fail "balloon-repro --diff on the seeded driver exited $status, expected 1"
-grep -q ': diverge: timer expires$' "$work/seeded.out" ||
+grep -q ': diverge: timer_armed$' "$work/seeded.out" ||
   fail "no input diverged on the timer: $(grep -m3 diverge "$work/seeded.out")"
 grep -qE '^fixed +\| source$' "$work/seeded.out" || fail "no side-by-side report in the output"
-grep -q 'divergence after event [0-9]*: timer expires: [0-9]* vs [0-9]*' "$work/seeded.out" ||
+grep -q 'divergence after event [0-9]*: timer_armed: timer armed for t=[0-9]* vs timer armed for t=[0-9]*$' \
+  "$work/seeded.out" ||
   fail "the report does not say where and what: $(grep -m2 divergence "$work/seeded.out")"
 
 ((failed == 0)) && echo "test_diff: agreement on ${#inputs[@]} inputs; the seeded difference reported"
