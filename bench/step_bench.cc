@@ -1,8 +1,10 @@
 // Throughput of World::step: per event kind, with and without the invariant checks,
-// and as the guest grows from 1,024 to 1,048,576 pfns. Every program swings the
-// reservation by the same few hundred pages whatever the guest's size, so comparing
-// sizes shows the cost of the bench itself, not of moving more memory. ci/bench runs
-// this and prints the table with the ratios.
+// and as the guest grows from 1,024 to 1,048,576 pfns; and the cost of a whole run
+// (boot, events, epilogue) on guests of 1,024 to 262,144 pfns, in a World reset for
+// each run as a fuzz target does, or built anew. Every program swings the reservation
+// by the same few hundred pages whatever the guest's size, so comparing sizes shows
+// the cost of the bench itself, not of moving more memory. ci/bench runs this and
+// prints the table with the ratios.
 
 #include <benchmark/benchmark.h>
 
@@ -138,8 +140,56 @@ void BM_Typical(benchmark::State& state, bool checks) {
   run_program(state, config, typical(config.nr_pages), checks);
 }
 
+// A guest that booted with all but 512 of its pfns, so that balloon_init, which
+// appends each unpopulated pfn to the balloon, does the same work at every size.
+Config booted_guest_of(std::uint64_t pfns) {
+  Config config = guest_of(pfns);
+  config.nr_pages = pfns - 512;
+  return config;
+}
+
+// A run that only balloons up (minimum_target() holds a 1,024-pfn guest at its
+// target, so going down would be work only the larger guests do), under partial and
+// failed populates, host pressure, borrowed pages and a late timer.
+std::vector<Event> whole_run(std::uint64_t base) {
+  return {set_target(base + 300),
+          populate_limit(120),
+          run_work(),
+          tick(kHz),
+          host_take(200),
+          tick(kHz),
+          host_free(200),
+          alloc_empty(8),
+          proc_read(),
+          free_empty(0),
+          xenstore_target(std::to_string((base + 400) * 4)),
+          populate_error(12),
+          run_work(),
+          tick(kHz),
+          timer_late(20),
+          delay_work(10),
+          tick(2 * kHz)};
+}
+
+// One whole run per iteration: in a World reset in place (reused) or a new one.
+void BM_WholeRun(benchmark::State& state, bool reused) {
+  const Config config = booted_guest_of(static_cast<std::uint64_t>(state.range(0)));
+  const Run program{config, whole_run(config.nr_pages)};
+  const WorldOptions options{};
+  World world(config, options);
+  for (auto _ : state) {
+    const RunResult result =
+        reused ? balloonbench::run(world, program, options) : balloonbench::run(program, options);
+    if (result.outcome != Outcome::clean) {
+      state.SkipWithError("the fixed core stopped on a violation or a crash");
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
 // A whole decoded run as a fuzz target sees it: boot, 25 events, the epilogue and
-// the full scan, on the guest the empty input decodes to (1,024 pfns).
+// its check, on the guest the empty input decodes to (1,024 pfns).
 void BM_WholeDecodedRun(benchmark::State& state) {
   Run run;
   run.config = decode({}).config;
@@ -164,6 +214,13 @@ const int kRegistered = [] {
         ->Arg(1048576);
   }
   benchmark::RegisterBenchmark("whole_decoded_run", BM_WholeDecodedRun);
+  for (const bool reused : {true, false}) {
+    benchmark::RegisterBenchmark(reused ? "run/reused" : "run/new", BM_WholeRun, reused)
+        ->Arg(1024)
+        ->Arg(4096)
+        ->Arg(32768)
+        ->Arg(262144);
+  }
   return 0;
 }();
 

@@ -36,10 +36,12 @@ trap 'rm -rf "$work"' EXIT
 # What to expose: legacy (any invariant), then every seeded bug with the key it must
 # cause (balloon-repro --list-mutants is the catalogue's own table).
 cases=("legacy balloon_events invariant:*")
-while read -r mutant key; do
+declare -A variant_of=([legacy]=legacy)
+while read -r mutant key variant; do
   target=balloon_events
   [[ $key == sanitizer:* ]] && target=balloon_procfs
   cases+=("$mutant $target $key")
+  variant_of[$mutant]=$variant
 done < <("$repro" --list-mutants)
 
 
@@ -83,7 +85,7 @@ for entry in "${cases[@]}"; do
   if [[ $name == legacy ]]; then
     export BALLOON_VARIANT=legacy BALLOON_MUTANT="" BALLOON_ONLY_INVARIANT=""
   else
-    export BALLOON_VARIANT=fixed BALLOON_MUTANT=$name BALLOON_ONLY_INVARIANT=""
+    export BALLOON_VARIANT=${variant_of[$name]} BALLOON_MUTANT=$name BALLOON_ONLY_INVARIANT=""
     [[ $expect == invariant:* ]] && BALLOON_ONLY_INVARIANT=${expect#invariant:}
   fi
   rm -rf "$work/seeds"

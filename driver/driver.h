@@ -14,16 +14,15 @@
 
 #include "driver/balloon_list.h"
 #include "driver/env.h"
+#include "driver/mutation.h"
 
 namespace balloonbench {
 
 // Which driver runs. `fixed` and `legacy` are the 2.6.18-xen port after and before
 // "balloon: try harder to balloon up under memory pressure"; `source` is a balloon.c
-// built through the kernel shim (only in builds configured with one).
-enum class Variant { fixed, legacy, source };
-
-// A seeded bug in the fixed port (driver/xen-2.6.18/balloon.h lists them).
-enum class Mutation;
+// built through the kernel shim (only in builds configured with one); `mainline` is
+// the port of Linux's drivers/xen/balloon.c (driver/linux/balloon.h).
+enum class Variant { fixed, legacy, source, mainline };
 
 const char* variant_name(Variant variant);
 std::optional<Variant> parse_variant(std::string_view name);
@@ -35,6 +34,30 @@ bool pre_patch(Variant variant);
 
 // hard_limit when no limit is latched (~0UL), and for drivers that have none.
 inline constexpr std::uint64_t kNoHardLimit = ~std::uint64_t{0};
+
+// Entry points only some drivers have: the 2.6.18 drivers' /proc/xen/balloon file,
+// driver allowance and driver page release; Linux's writable back-off knobs.
+enum class OptionalEntry { proc_file, driver_allowance, release_driver_page, backoff_knobs };
+
+// The sysfs back-off knobs of Linux's driver that a root writer may set
+// (/sys/devices/system/xen_memory/xen_memory0/max_schedule_delay, max_retry_count).
+enum class BackoffKnob : std::uint8_t { max_schedule_delay, max_retry_count };
+inline constexpr unsigned kBackoffKnobs = 2;
+const char* backoff_knob_name(BackoffKnob knob);
+
+// The state of a driver that balloons from a kernel thread with back-off (Linux's):
+// balloon_state and the balloon_stats fields that steer the thread.
+struct ThreadState {
+  enum class Bp : std::uint8_t { done, wait, eagain, ecanceled };
+  Bp state = Bp::done;
+  std::uint64_t schedule_delay = 1;  // seconds
+  std::uint64_t max_schedule_delay = 32;
+  std::uint64_t retry_count = 1;
+  std::uint64_t max_retry_count = 0;  // 0: unlimited
+  std::uint64_t target_unpopulated = 0;
+  bool sleeping = false;  // waiting on balloon_thread_wq (else runnable)
+};
+const char* bp_state_name(ThreadState::Bp state);
 
 class Driver {
  public:
@@ -60,7 +83,14 @@ class Driver {
   virtual long store_target_kb(std::string_view buffer) = 0;
   virtual long store_target(std::string_view buffer) = 0;
 
-  // The work function and the timer function.
+  // Whether the driver has an entry point; the world skips an event for one it lacks.
+  virtual bool has(OptionalEntry entry) const = 0;
+  // A write to a back-off knob: the count, or a negative errno.
+  virtual long store_backoff_knob(BackoffKnob knob, std::string_view buffer) = 0;
+
+  // The work function and the timer function. A driver with a kernel thread maps its
+  // thread onto them: the work item is the thread made runnable (balloon_process runs
+  // one pass of its loop, up to its next wait), the timer is its wait's timeout.
   virtual void balloon_process() = 0;
   virtual void balloon_alarm() = 0;
 
@@ -73,6 +103,8 @@ class Driver {
   virtual std::uint64_t driver_pages() const = 0;
   virtual std::uint64_t hard_limit() const = 0;  // kNoHardLimit when none
   virtual std::uint64_t current_target() const = 0;
+  // The thread and its back-off, for a driver that has them.
+  virtual std::optional<ThreadState> thread_state() const { return std::nullopt; }
   // The balloon list, from its head.
   virtual std::size_t balloon_list_size() const = 0;
   virtual std::vector<pfn_t> balloon_list_pages() const = 0;
@@ -81,8 +113,8 @@ class Driver {
   virtual void set_list_journal(std::vector<ListOp>* journal) = 0;
 };
 
-// The driver of `variant` over `env`. A mutation other than none needs a variant that
-// carries mutations (fixed); throws std::invalid_argument otherwise, or for a variant
+// The driver of `variant` over `env`. A mutation other than none must belong to the
+// variant (mutation_variant); throws std::invalid_argument otherwise, or for a variant
 // this build cannot run.
 std::unique_ptr<Driver> make_driver(Env& env, Variant variant, Mutation mutation);
 

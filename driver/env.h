@@ -71,7 +71,15 @@ class Env {
   // on the balloon worker.
   virtual std::uint64_t jiffies() const = 0;
   virtual void mod_timer(std::uint64_t expires) = 0;
+  // del_timer: the timer is no longer pending (a thread woken before its timeout).
+  virtual void del_timer() = 0;
   virtual void schedule_work() = 0;
+
+  // The guest's memory outlook for Linux's driver: si_mem_available() (pages the
+  // kernel could give without swapping) and totalreserve_pages (the allocator's
+  // reserve, which the balloon thread treats as the least worth retrying for).
+  virtual long si_mem_available() const = 0;
+  virtual std::uint64_t totalreserve_pages() const = 0;
 
   // capable(CAP_SYS_ADMIN) for the writer of /proc/xen/balloon.
   virtual bool capable_sys_admin() const = 0;

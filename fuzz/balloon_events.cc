@@ -8,9 +8,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 #include "fuzz/harness.h"
 #include "run/codec.h"
+#include "run/world.h"
 
 extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
   balloonbench::fuzz::init_from_env();
@@ -22,8 +24,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   DecodeInfo info;
   const Run run = fuzz::as_judged(decode({data, size}, &info));
   if (!info.known_version) return -1;
-  const RunResult result =
-      balloonbench::run(run, WorldOptions{fuzz::variant(), fuzz::mutation(), nullptr});
+  // One World for every input, reset in place for each: a run costs what it touches,
+  // not the size of its guest (World::reset gives what a new World would).
+  static std::unique_ptr<World> world;
+  const WorldOptions options{fuzz::variant(), fuzz::mutation(), nullptr};
+  if (world == nullptr) world = std::make_unique<World>(run.config, options);
+  const RunResult result = balloonbench::run(*world, run, options);
   if (const Violation* violation = fuzz::reported(result)) fuzz::report_and_abort(run, *violation);
   return 0;
 }

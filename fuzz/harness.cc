@@ -42,6 +42,15 @@ void init_from_env() {
       std::exit(2);
     }
     g_mutation = *parsed;
+    // A mutation belongs to one variant: alone it picks it; BALLOON_VARIANT must agree.
+    const Variant owner = mutation_variant(g_mutation);
+    const char* asked = std::getenv("BALLOON_VARIANT");
+    if (asked != nullptr && *asked != '\0' && g_variant != owner) {
+      std::fprintf(stderr, "BALLOON_MUTANT=%s is seeded into variant %s, not BALLOON_VARIANT=%s\n",
+                   name, variant_name(owner), asked);
+      std::exit(2);
+    }
+    g_variant = owner;
   }
   if (const char* value = std::getenv("BALLOON_LEGAL_XEN"); value != nullptr && *value != '\0') {
     const std::string text = value;

@@ -30,7 +30,9 @@ mkdir -p "$work/corpus" "$work/artifacts" "$work/seeds"
 # (a replay executable) passes a seed when it runs it without crashing.
 seed_passes() {
   if [[ $(basename "$repro") == balloon-repro ]]; then
-    local args=(--quiet --expect no-violation --variant "${BALLOON_VARIANT:-fixed}")
+    local args=(--quiet --expect no-violation)
+    # Without BALLOON_VARIANT, the mutation's own variant (or fixed), as for the target.
+    [[ -n ${BALLOON_VARIANT:-} ]] && args+=(--variant "$BALLOON_VARIANT")
     [[ -n ${BALLOON_MUTANT:-} ]] && args+=(--mutant "$BALLOON_MUTANT")
     "$repro" "${args[@]}" "$1"
   else

@@ -2,7 +2,7 @@
 # ci/nightly, briefly, against a copy of the corpus and an existing build.
 #   test_nightly.sh SOURCE_DIR BUILD_DIR WORK_DIR legacy|mutant
 # legacy: every crash it meets is already in corpus/regressions, so it exits 0; it
-#         writes both reports, and the merged copy keeps every file it had.
+#         writes the three reports, and the merged copy keeps every file it had.
 # mutant: the fixed driver with a seeded bug (no-rearm) must fail the job (exit 1)
 #         with the crash reported as new, although legacy's regressions break the
 #         same invariant.
@@ -34,6 +34,8 @@ fail() { echo "FAIL: $*" >&2; failed=1; }
 [[ $status -eq $expected ]] || fail "ci/nightly exited $status, expected $expected"
 [[ -s $work/out/report.md ]] || fail "no report.md"
 [[ -s $work/out/report.json ]] || fail "no report.json"
+[[ -s $work/out/report.html ]] || fail "no report.html"
+grep -q '<section id="crashes">' "$work/out/report.html" 2>/dev/null || fail "report.html has no crash section"
 # The report is read as JSON, field by field, as any script should read it.
 report() { jq -e "$1" "$work/out/report.json" >/dev/null 2>&1; }
 if [[ $mode == legacy ]]; then

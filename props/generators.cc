@@ -19,27 +19,60 @@ rc::Gen<T> in_closed(T lo, T hi) {
   return rc::gen::inRange<T>(lo, hi + 1);
 }
 
+// A large guest's size, 4096 to 262,144 pfns, as the encoding holds it: octave
+// 2048 * 2^s (s from 1 to 7) and a 1,024th step t of it (docs/encoding.md).
+rc::Gen<std::uint64_t> gen_large_pfns() {
+  return rc::gen::apply(
+      [](unsigned octave, std::uint64_t step) {
+        const std::uint64_t base = std::uint64_t{2048} << octave;
+        return std::min(base + step * (base >> 10), kDecodeMaxPfn);
+      },
+      in_closed<unsigned>(1, 7), in_closed<std::uint64_t>(0, 1023));
+}
+
+// How many pfns Xen populated: any number for a small guest; for a large one, all
+// but at most 4096, as for a guest that booted with most of its memory, so that it
+// can balloon down past minimum_target() while booting costs little.
+rc::Gen<std::uint64_t> gen_nr_pages(std::uint64_t max_pfn) {
+  if (max_pfn <= kLargeGuestPfns) return in_closed<std::uint64_t>(0, max_pfn);
+  return in_closed<std::uint64_t>(max_pfn > 4096 ? max_pfn - 4096 : 0, max_pfn);
+}
+
+// The encoding's windows for a large guest (docs/encoding.md): highmem within 4096
+// pfns of the top, at most 8192 host frames of each kind.
+std::uint64_t low_floor(std::uint64_t max_pfn) {
+  return max_pfn <= kLargeGuestPfns || max_pfn <= 4097 ? 1 : max_pfn - 4096;
+}
+std::uint64_t host_max(std::uint64_t max_pfn) {
+  return max_pfn <= kLargeGuestPfns ? max_pfn : 8192;
+}
+
 }  // namespace
 
 rc::Gen<Config> gen_config() {
   return rc::gen::mapcat(
-      rc::gen::weightedOneOf<std::uint64_t>({{6, in_closed<std::uint64_t>(16, 256)},
-                                             {3, in_closed<std::uint64_t>(257, 1100)},
-                                             {1, in_closed<std::uint64_t>(1101, 2048)}}),
+      rc::gen::weightedOneOf<std::uint64_t>({{12, in_closed<std::uint64_t>(16, 256)},
+                                             {6, in_closed<std::uint64_t>(257, 1100)},
+                                             {2, in_closed<std::uint64_t>(1101, 2048)},
+                                             {1, gen_large_pfns()}}),
       [](std::uint64_t max_pfn) {
-        return rc::gen::mapcat(in_closed<std::uint64_t>(0, max_pfn), [=](std::uint64_t nr_pages) {
+        return rc::gen::mapcat(gen_nr_pages(max_pfn), [=](std::uint64_t nr_pages) {
           return rc::gen::build<Config>(
               rc::gen::set(&Config::max_pfn, rc::gen::just(max_pfn)),
               rc::gen::set(&Config::nr_pages, rc::gen::just(nr_pages)),
-              rc::gen::set(&Config::max_low_pfn, rc::gen::weightedOneOf<std::uint64_t>(
-                                                     {{3, rc::gen::just(max_pfn)},
-                                                      {1, in_closed<std::uint64_t>(1, max_pfn)}})),
+              rc::gen::set(&Config::max_low_pfn,
+                           rc::gen::weightedOneOf<std::uint64_t>(
+                               {{3, rc::gen::just(max_pfn)},
+                                {1, in_closed<std::uint64_t>(low_floor(max_pfn), max_pfn)}})),
               rc::gen::set(&Config::auto_translated,
                            rc::gen::weightedOneOf<bool>(
                                {{3, rc::gen::just(false)}, {1, rc::gen::just(true)}})),
-              rc::gen::set(&Config::max_pages, in_closed<std::uint64_t>(nr_pages, 2 * max_pfn)),
-              rc::gen::set(&Config::host_free, in_closed<std::uint64_t>(0, max_pfn)),
-              rc::gen::set(&Config::host_other, in_closed<std::uint64_t>(0, max_pfn)),
+              rc::gen::set(
+                  &Config::max_pages,
+                  in_closed<std::uint64_t>(
+                      nr_pages, max_pfn <= kLargeGuestPfns ? 2 * max_pfn : nr_pages + 8192)),
+              rc::gen::set(&Config::host_free, in_closed<std::uint64_t>(0, host_max(max_pfn))),
+              rc::gen::set(&Config::host_other, in_closed<std::uint64_t>(0, host_max(max_pfn))),
               rc::gen::set(&Config::contract_breaks, rc::gen::just(false)));
         });
       });
@@ -129,10 +162,32 @@ rc::Gen<XenstoreText> gen_xenstore_text() {
   return rc::gen::weightedOneOf<XenstoreText>({{5, number}, {1, junk}});
 }
 
+// What root writes to max_schedule_delay or max_retry_count: a small number in any
+// base kstrtoul reads, with or without a newline, or something it refuses.
+rc::Gen<std::string> gen_knob_text() {
+  const auto number = rc::gen::apply(
+      [](std::uint64_t value, unsigned base, bool newline) {
+        return format_number(value, base) + (newline ? "\n" : "");
+      },
+      in_closed<std::uint64_t>(0, 40), rc::gen::element(10U, 16U, 8U), rc::gen::arbitrary<bool>());
+  const auto refused =
+      rc::gen::element<std::string>("", "\n", "-1", "4 ", "four", "99999999999999999999");
+  return rc::gen::weightedOneOf<std::string>({{5, number}, {1, refused}});
+}
+
 rc::Gen<Event> gen_event(const Config& config) {
   using namespace events;
   const std::uint64_t pages = 2 * config.max_pfn;
-  const auto page_count = in_closed<std::uint64_t>(0, pages);
+  // A large guest's targets stay within 4096 pages of where it booted, its cap within
+  // 8192 above, and the host moves at most 8192 frames at a time (the encoding's
+  // windows), so that a step moves a few batches, as on a small guest.
+  const bool large = config.max_pfn > kLargeGuestPfns;
+  const std::uint64_t near = config.nr_pages;
+  const auto page_count = large
+                              ? in_closed<std::uint64_t>(near > 4096 ? near - 4096 : 0, near + 4096)
+                              : in_closed<std::uint64_t>(0, pages);
+  const auto host_count = large ? in_closed<std::uint64_t>(0, 8192) : page_count;
+  const auto cap_count = large ? in_closed<std::uint64_t>(near, near + 8192) : page_count;
   const auto jiffies = in_closed<std::uint64_t>(0, 4 * kHz);
   return rc::gen::weightedOneOf<Event>({
       {5, rc::gen::map(page_count, set_target)},
@@ -153,13 +208,17 @@ rc::Gen<Event> gen_event(const Config& config) {
       {1, rc::gen::just(proc_read())},
       {1, rc::gen::map(in_closed<std::int64_t>(-128, 127), driver_allowance)},
       {1, rc::gen::map(in_closed<std::uint64_t>(0, kMaxAllocEmpty), alloc_empty)},
+      // A backend borrowing as many pages as the guest booted with in its balloon: the
+      // boundary where the balloon runs empty under the backend.
+      {1, rc::gen::just(alloc_empty(std::min<std::uint64_t>(
+              kMaxAllocEmpty, config.max_pfn - std::min(config.nr_pages, config.max_pfn))))},
       {1, rc::gen::map(in_closed<std::uint64_t>(0, 255), free_empty)},
       {1, rc::gen::map(in_closed<std::uint64_t>(0, 255), release_driver_page)},
       {5, rc::gen::just(run_work())},
       {4, rc::gen::map(jiffies, tick)},
-      {2, rc::gen::map(page_count, host_take)},
-      {2, rc::gen::map(page_count, host_free)},
-      {1, rc::gen::map(page_count, set_max_pages)},
+      {2, rc::gen::map(host_count, host_take)},
+      {2, rc::gen::map(host_count, host_free)},
+      {1, rc::gen::map(cap_count, set_max_pages)},
       {3, rc::gen::map(in_closed<std::uint64_t>(0, kFrameListEntries), populate_limit)},
       {1, rc::gen::map(rc::gen::elementOf(populate_errnos()), populate_error)},
       {2, rc::gen::apply(alloc_fail, in_closed<std::uint64_t>(0, 63),
@@ -171,6 +230,13 @@ rc::Gen<Event> gen_event(const Config& config) {
               in_closed<unsigned>(0, kInFlightActions - 1), page_count)},
       {1, rc::gen::map(jiffies, timer_late)},
       {1, rc::gen::map(jiffies, delay_work)},
+      // Linux's driver (variant mainline): its back-off knobs and its memory outlook.
+      {1, rc::gen::apply(
+              [](unsigned knob, std::string text) {
+                return sysfs_knob(static_cast<BackoffKnob>(knob), std::move(text));
+              },
+              in_closed<unsigned>(0, kBackoffKnobs - 1), gen_knob_text())},
+      {1, rc::gen::map(in_closed<std::uint64_t>(0, config.max_pfn), mem_pressure)},
   });
 }
 

@@ -24,9 +24,11 @@ void showValue(const Config& config, std::ostream& os);
 
 namespace props {
 
-// A guest: mostly small (fast runs), sometimes above 512 pfns (full batches),
-// sometimes with highmem or auto-translated. contract_breaks is off: properties
-// judge the driver under legal behaviour.
+// A guest: mostly small (fast runs), sometimes above 512 pfns (full batches), one in
+// 21 large (4096 to 262,144 pfns, mostly populated: above minimum_target(), so
+// targets balloon it down), sometimes with highmem or auto-translated.
+// contract_breaks is off: properties judge the driver under legal behaviour.
+inline constexpr std::uint64_t kLargeGuestPfns = 2048;  // larger is a large guest
 rc::Gen<Config> gen_config();
 
 // One event for `config`: every entry point and every fault but the contract break.
@@ -59,6 +61,8 @@ struct XenstoreText {
   std::optional<std::uint64_t> kib;
 };
 rc::Gen<XenstoreText> gen_xenstore_text();
+// A write to one of Linux's back-off knobs.
+rc::Gen<std::string> gen_knob_text();
 
 // `value` written in `base` (10, 16 or 8) the way memparse reads it.
 std::string format_number(std::uint64_t value, unsigned base);

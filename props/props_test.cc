@@ -60,6 +60,18 @@ TEST(Distribution, LegacyRunsLatchTheHardLimit) {
   expect_success_covering(result, {"hard limit latched"});
 }
 
+// Linux's driver (variant mainline) holds the catalogue as its variant reads it
+// (docs/invariants.md), and converges once the faults heal.
+TEST(Mainline, catalogue) {
+  expect_success_covering(check("mainline-catalogue", catalogue_property(Variant::mainline)),
+                          {"partial populate", "allocation failure", "interleaving"});
+}
+
+TEST(Mainline, liveness) {
+  expect_success_covering(check("mainline-liveness", liveness_property(Variant::mainline)),
+                          {"partial populate", "allocation failure"});
+}
+
 // The source driver (a balloon.c built through the kernel shim; by default the
 // project's own kernel-style driver) passes what the fixed port passes, when it is
 // judged by the same rules; a pre-patch source is the legacy teeth's business.

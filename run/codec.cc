@@ -10,13 +10,16 @@ namespace {
 
 // An event's kind is read as a byte modulo the number of kinds the file's version
 // knows, and an in-flight action's as modulo the number of actions; a new kind or
-// action changes what old files mean. Version 1 knew 19 kinds, version 2 knows 22.
+// action changes what old files mean. Version 1 knew 19 kinds, version 2 22, version
+// 3 knows 24.
 constexpr unsigned kEventKindsVersion1 = 19;
-static_assert(kEventKinds == 22 && kInFlightActions == 4,
+constexpr unsigned kEventKindsVersion2 = 22;
+static_assert(kEventKinds == 24 && kInFlightActions == 4,
               "a new event kind or in-flight action changes what bytes decode to: bump "
               "kFormatVersion and keep decoding the older versions with their own counts");
-static_assert(static_cast<unsigned>(EventKind::decrease_short) + 1 == kEventKindsVersion1,
-              "version 1's kinds keep their numbers; new kinds go after them");
+static_assert(static_cast<unsigned>(EventKind::decrease_short) + 1 == kEventKindsVersion1 &&
+                  static_cast<unsigned>(EventKind::sysfs_target) + 1 == kEventKindsVersion2,
+              "older versions' kinds keep their numbers; new kinds go after them");
 
 // A field's values are [lo, hi]; the raw value 0 decodes to `zero`, so that an input
 // of zero bytes describes a useful guest rather than the smallest one. Arithmetic
@@ -34,31 +37,70 @@ struct Range {
   }
 };
 
-// A u16 field on a log scale: the top 3 bits pick an octave [lo * 2^o, lo * 2^(o+1)),
-// the low 13 bits the offset in it, and the result is capped at hi (which must be at
-// most lo * 2^7). Every doubling of size is as likely as any other under random
-// mutation, so most inputs describe small, cheap guests while large ones stay
-// reachable. The raw value is XORed with the zero value's, as for Range.
-struct Octaves {
-  std::uint64_t lo;
-  std::uint64_t hi;
-  std::uint64_t zero;
+// max_pfn, a u16 on a log scale: the top 3 bits pick an octave [16 * 2^o, 16 * 2^(o+1)),
+// the low 13 bits the offset in it. Every doubling of size is as likely as any other
+// under random mutation, so most inputs describe small, cheap guests while large ones
+// stay reachable. The raw value is XORed with the zero value's, as for Range.
+// Versions 1 and 2 cap the last octave at 2048. From version 3 on it holds the large
+// guests: bits 10 to 12 pick a large octave [2048 * 2^s, 2048 * 2^(s+1)) and the low 10
+// bits a step of 2^(s+1) in it (a 1,024th of the octave), capped at kDecodeMaxPfn.
+struct GuestPfns {
+  std::uint8_t version;
 
+  static constexpr std::uint64_t kLo = kDecodeMinPfn;
+  static constexpr std::uint64_t kLarge = kLo << 7;  // 2048, where the last octave starts
+  static constexpr std::uint64_t kZero = 1024;
   static constexpr unsigned kOffsetBits = 13;
-  std::uint64_t plain(std::uint64_t value) const {
+  static constexpr unsigned kStepBits = 10;
+
+  bool large_guests() const { return version >= kLargeGuestsVersion; }
+  std::uint64_t hi() const { return large_guests() ? kDecodeMaxPfn : kDecodeMaxPfnVersion2; }
+  static std::uint64_t plain(std::uint64_t value) {
     unsigned octave = 0;
-    while (octave < 7 && (lo << (octave + 1)) <= value) ++octave;
-    return (std::uint64_t{octave} << kOffsetBits) | (value - (lo << octave));
+    while (octave < 7 && (kLo << (octave + 1)) <= value) ++octave;
+    if (octave < 7) return (std::uint64_t{octave} << kOffsetBits) | (value - (kLo << octave));
+    unsigned large = 0;
+    while (large < 7 && (kLarge << (large + 1)) <= value) ++large;
+    const std::uint64_t base = kLarge << large;
+    return (std::uint64_t{7} << kOffsetBits) | (std::uint64_t{large} << kStepBits) |
+           ((value - base) / (base >> kStepBits));
   }
-  bool contains(std::uint64_t value) const { return value >= lo && value <= hi; }
+  bool contains(std::uint64_t value) const {
+    if (value < kLo || value > hi()) return false;
+    if (value < kLarge) return true;
+    unsigned large = 0;
+    while (large < 7 && (kLarge << (large + 1)) <= value) ++large;
+    return (value - (kLarge << large)) % ((kLarge << large) >> kStepBits) == 0;
+  }
   std::uint64_t decode(std::uint64_t raw) const {
-    const std::uint64_t bits = (raw ^ plain(zero)) & 0xffff;
-    const std::uint64_t base = lo << (bits >> kOffsetBits);
+    const std::uint64_t bits = (raw ^ plain(kZero)) & 0xffff;
+    const std::uint64_t octave = bits >> kOffsetBits;
     const std::uint64_t offset = bits & ((std::uint64_t{1} << kOffsetBits) - 1);
-    return std::min(base + offset % base, hi);
+    const std::uint64_t base = kLo << octave;
+    if (octave < 7 || !large_guests()) return std::min(base + offset % base, hi());
+    const std::uint64_t large = kLarge << (offset >> kStepBits);
+    const std::uint64_t step = offset & ((std::uint64_t{1} << kStepBits) - 1);
+    return std::min(large + step * (large >> kStepBits), hi());
   }
-  std::uint64_t encode(std::uint64_t value) const { return plain(value) ^ plain(zero); }
+  std::uint64_t encode(std::uint64_t value) const { return plain(value) ^ plain(kZero); }
 };
+
+// How many bytes a field in pages or frames takes: 2, or 3 from version 3 on when the
+// guest is so large that twice its pfns do not fit in 16 bits.
+unsigned page_width(std::uint8_t version, std::uint64_t max_pfn) {
+  return version >= kLargeGuestsVersion && 2 * max_pfn > 0xffff ? 3 : 2;
+}
+
+// A large guest (version 3 on, more than 2048 pfns) reads its fields in pages in
+// windows of kLargeWindow pages around where it booted (docs/encoding.md), so that a
+// decoded run boots and moves a few batches, as on a small guest, whatever its size.
+constexpr std::uint64_t kLargeWindow = 4096;
+bool large_guest(std::uint8_t version, std::uint64_t max_pfn) {
+  return version >= kLargeGuestsVersion && max_pfn > kDecodeMaxPfnVersion2;
+}
+std::uint64_t window_below(std::uint64_t center) {
+  return center > kLargeWindow ? center - kLargeWindow : 0;
+}
 
 class Reader {
  public:
@@ -99,7 +141,7 @@ struct DecodeVisitor {
   void number(std::uint64_t& field, unsigned width, Range range) {
     field = range.decode(in.uint(width));
   }
-  void number(std::uint64_t& field, unsigned width, Octaves range) {
+  void number(std::uint64_t& field, unsigned width, GuestPfns range) {
     field = range.decode(in.uint(width));
   }
   void flags(bool& first, bool& second) {
@@ -121,7 +163,7 @@ struct EncodeVisitor {
   void number(std::uint64_t& field, unsigned width, Range range) {
     put(range.encode(field), width);
   }
-  void number(std::uint64_t& field, unsigned width, Octaves range) {
+  void number(std::uint64_t& field, unsigned width, GuestPfns range) {
     put(range.encode(field), width);
   }
   void flags(bool& first, bool& second) { put((first ? 1U : 0U) | (second ? 2U : 0U), 1); }
@@ -141,10 +183,10 @@ struct CheckVisitor {
   void fail(const std::string& why) {
     if (error.empty()) error = what + ": " + why;
   }
-  void number(std::uint64_t& field, unsigned /*width*/, Octaves range) {
+  void number(std::uint64_t& field, unsigned /*width*/, GuestPfns range) {
     if (!range.contains(field)) {
-      fail(std::to_string(field) + " is outside [" + std::to_string(range.lo) + ", " +
-           std::to_string(range.hi) + "]");
+      fail(std::to_string(field) + " is outside [" + std::to_string(GuestPfns::kLo) + ", " +
+           std::to_string(range.hi()) + "] or between the steps of its octave");
     }
   }
   void number(std::uint64_t& field, unsigned /*width*/, Range range) {
@@ -164,29 +206,54 @@ struct CheckVisitor {
   }
 };
 
-// The configuration layout, the same in every version. Later fields' ranges depend
-// on earlier ones.
+// The configuration layout: the same in every version but for max_pfn's largest
+// octave, which version 3 gives to large guests, whose fields in pages read in
+// windows. Later fields' ranges depend on earlier ones.
 template <class Visitor>
-void visit_config(Config& c, Visitor& v) {
-  v.number(c.max_pfn, 2, Octaves{kDecodeMinPfn, kDecodeMaxPfn, 1024});
+void visit_config(Config& c, Visitor& v, std::uint8_t version) {
+  v.number(c.max_pfn, 2, GuestPfns{version});
   const std::uint64_t pfns = c.max_pfn;
-  v.number(c.nr_pages, 2, Range{0, pfns, pfns / 2});
+  if (large_guest(version, pfns)) {
+    const std::uint64_t w = kLargeWindow;
+    v.number(c.nr_pages, 2, Range{window_below(pfns), pfns, pfns - w / 2});
+    v.flags(c.auto_translated, c.contract_breaks);
+    v.number(c.max_low_pfn, 2, Range{std::max<std::uint64_t>(1, window_below(pfns)), pfns, pfns});
+    v.number(c.max_pages, 2, Range{c.nr_pages, c.nr_pages + 2 * w, pfns});
+    v.number(c.host_free, 2, Range{0, 2 * w, w / 4});
+    v.number(c.host_other, 2, Range{0, 2 * w, w / 4});
+    return;
+  }
+  const unsigned width = page_width(version, pfns);
+  v.number(c.nr_pages, width, Range{0, pfns, pfns / 2});
   v.flags(c.auto_translated, c.contract_breaks);
-  v.number(c.max_low_pfn, 2, Range{1, pfns, pfns});
-  v.number(c.max_pages, 2, Range{c.nr_pages, 2 * pfns, pfns});
-  v.number(c.host_free, 2, Range{0, pfns, pfns / 4});
-  v.number(c.host_other, 2, Range{0, pfns, pfns / 4});
+  v.number(c.max_low_pfn, width, Range{1, pfns, pfns});
+  v.number(c.max_pages, width, Range{c.nr_pages, 2 * pfns, pfns});
+  v.number(c.host_free, width, Range{0, pfns, pfns / 4});
+  v.number(c.host_other, width, Range{0, pfns, pfns / 4});
 }
 
 // The arguments of each event kind; the kind byte comes before them. A kind keeps its
 // layout from the version that introduced it on.
 template <class Visitor>
-void visit_event_args(Event& e, const Config& c, Visitor& v) {
+void visit_event_args(Event& e, const Config& c, Visitor& v, std::uint8_t version) {
   const std::uint64_t pages = 2 * c.max_pfn;
+  const unsigned width = page_width(version, c.max_pfn);
+  const bool large = large_guest(version, c.max_pfn);
+  // Targets and caps: anywhere up to twice the guest, or near where a large one booted.
+  const Range target = large
+                           ? Range{window_below(c.nr_pages), c.nr_pages + kLargeWindow, c.nr_pages}
+                           : Range{0, pages, c.max_pfn};
+  const Range cap = large ? Range{c.nr_pages, c.nr_pages + 2 * kLargeWindow, c.max_pfn}
+                          : Range{0, pages, c.max_pfn};
+  const Range host =
+      large ? Range{0, 2 * kLargeWindow, kLargeWindow / 4} : Range{0, pages, c.max_pfn / 4};
+  const Range in_flight =
+      large ? Range{window_below(c.nr_pages), c.nr_pages + kLargeWindow, window_below(c.nr_pages)}
+            : Range{0, pages, 0};
   static const std::vector<std::uint64_t> kUnused;
   switch (e.kind) {
     case EventKind::set_target:
-      v.number(e.value, 2, Range{0, pages, c.max_pfn});
+      v.number(e.value, 2, target);
       break;
     case EventKind::xenstore_target:
       v.text(e.bytes, kMaxXenstoreBytes);
@@ -212,10 +279,10 @@ void visit_event_args(Event& e, const Config& c, Visitor& v) {
       break;
     case EventKind::host_take:
     case EventKind::host_free:
-      v.number(e.value, 2, Range{0, pages, c.max_pfn / 4});
+      v.number(e.value, 2, host);
       break;
     case EventKind::set_max_pages:
-      v.number(e.value, 2, Range{0, pages, c.max_pfn});
+      v.number(e.value, 2, cap);
       break;
     case EventKind::populate_limit:
       v.number(e.value, 2, Range{0, kFrameListEntries, 0});
@@ -229,7 +296,7 @@ void visit_event_args(Event& e, const Config& c, Visitor& v) {
       break;
     case EventKind::in_flight:
       v.number(e.extra, 1, Range{0, kInFlightActions - 1, 0});
-      v.number(e.value, 2, Range{0, pages, 0});
+      v.number(e.value, 2, in_flight);
       break;
     case EventKind::timer_late:
     case EventKind::delay_work:
@@ -247,6 +314,14 @@ void visit_event_args(Event& e, const Config& c, Visitor& v) {
       v.number(e.value, 1, Range{0, 1, 0});
       v.text(e.bytes, kMaxSysfsBytes);
       break;
+    // Version 3.
+    case EventKind::sysfs_knob:
+      v.number(e.value, 1, Range{0, kBackoffKnobs - 1, 0});
+      v.text(e.bytes, kMaxSysfsBytes);
+      break;
+    case EventKind::mem_pressure:
+      v.number(e.value, width, Range{0, c.max_pfn, c.max_pfn / 2});
+      break;
   }
 }
 
@@ -254,7 +329,8 @@ void visit_event_args(Event& e, const Config& c, Visitor& v) {
 std::string unused_fields_error(const Event& e) {
   const bool uses_extra = e.kind == EventKind::alloc_fail || e.kind == EventKind::in_flight;
   const bool uses_bytes = e.kind == EventKind::xenstore_target || e.kind == EventKind::proc_write ||
-                          e.kind == EventKind::sysfs_target_kb || e.kind == EventKind::sysfs_target;
+                          e.kind == EventKind::sysfs_knob || e.kind == EventKind::sysfs_target_kb ||
+                          e.kind == EventKind::sysfs_target;
   const bool uses_value = e.kind != EventKind::proc_read && e.kind != EventKind::run_work &&
                           e.kind != EventKind::xenstore_target;
   if (!uses_extra && e.extra != 0) return "extra is not used by this kind and must be 0";
@@ -266,7 +342,7 @@ std::string unused_fields_error(const Event& e) {
 }  // namespace
 
 unsigned event_kinds_in_version(std::uint8_t version) {
-  return version == 1 ? kEventKindsVersion1 : kEventKinds;
+  return version == 1 ? kEventKindsVersion1 : version == 2 ? kEventKindsVersion2 : kEventKinds;
 }
 
 const std::vector<std::uint64_t>& populate_errnos() {
@@ -287,11 +363,11 @@ Run decode(std::span<const std::uint8_t> bytes, DecodeInfo* info) {
   const unsigned kinds = event_kinds_in_version(local.read_as);
 
   Run run;
-  visit_config(run.config, visitor);
+  visit_config(run.config, visitor, local.read_as);
   while (!in.at_end()) {
     Event event;
     event.kind = static_cast<EventKind>(in.byte() % kinds);
-    visit_event_args(event, run.config, visitor);
+    visit_event_args(event, run.config, visitor, local.read_as);
     if (run.events.size() < kDecodeMaxEvents) {
       run.events.push_back(std::move(event));
     } else {
@@ -311,13 +387,13 @@ std::string encodable(const Run& run) {
   }
   Run copy = run;
   CheckVisitor check{"config", {}};
-  visit_config(copy.config, check);
+  visit_config(copy.config, check, kFormatVersion);
   if (!check.error.empty()) return check.error;
   for (std::size_t i = 0; i < copy.events.size(); ++i) {
     Event& event = copy.events[i];
     check.what = "event #" + std::to_string(i) + " (" + event_kind_name(event.kind) + ")";
     if (static_cast<unsigned>(event.kind) >= kEventKinds) return check.what + ": unknown kind";
-    visit_event_args(event, copy.config, check);
+    visit_event_args(event, copy.config, check, kFormatVersion);
     if (!check.error.empty()) return check.error;
     if (std::string why = unused_fields_error(event); !why.empty()) return check.what + ": " + why;
   }
@@ -329,10 +405,10 @@ std::vector<std::uint8_t> encode(const Run& run) {
   Run copy = run;
   std::vector<std::uint8_t> out{kFormatVersion};
   EncodeVisitor visitor{out};
-  visit_config(copy.config, visitor);
+  visit_config(copy.config, visitor, kFormatVersion);
   for (Event& event : copy.events) {
     out.push_back(static_cast<std::uint8_t>(event.kind));
-    visit_event_args(event, copy.config, visitor);
+    visit_event_args(event, copy.config, visitor, kFormatVersion);
   }
   return out;
 }

@@ -21,17 +21,23 @@ namespace balloonbench {
 
 // The first byte of every encoded run. Bump it when a byte string would decode to a
 // different run, and keep decoding the old versions: version 1 knows the first 19
-// event kinds, version 2 adds release_driver_page, sysfs_target_kb and sysfs_target.
-inline constexpr std::uint8_t kFormatVersion = 2;
+// event kinds, version 2 adds release_driver_page, sysfs_target_kb and sysfs_target,
+// version 3 reads guests of up to kDecodeMaxPfn pfns (docs/encoding.md).
+inline constexpr std::uint8_t kFormatVersion = 3;
 inline constexpr std::uint8_t kOldestFormatVersion = 1;
+// The first version whose guests go past kDecodeMaxPfnVersion2 pfns.
+inline constexpr std::uint8_t kLargeGuestsVersion = 3;
 
 // The number of event kinds a version's kind byte is read modulo.
 unsigned event_kinds_in_version(std::uint8_t version);
 
-// Bounds that keep one decoded run well under a millisecond. max_pfn is read on a log
-// scale (docs/encoding.md), so most decoded guests are small.
+// Bounds on one decoded run. max_pfn is read on a log scale (docs/encoding.md), so
+// most decoded guests are small and a run costs well under a millisecond; one in
+// eight is a large guest (more than 2,048 pfns, up to kDecodeMaxPfn), whose boot
+// costs what balloon_init does for the pfns it balloons.
 inline constexpr std::uint64_t kDecodeMinPfn = 16;
-inline constexpr std::uint64_t kDecodeMaxPfn = 2048;
+inline constexpr std::uint64_t kDecodeMaxPfn = 262144;
+inline constexpr std::uint64_t kDecodeMaxPfnVersion2 = 2048;
 inline constexpr std::size_t kDecodeMaxEvents = 256;
 inline constexpr std::size_t kMaxXenstoreBytes = 24;
 inline constexpr std::size_t kMaxProcWriteBytes = 72;  // past the 64-byte buffer: -EFBIG

@@ -13,7 +13,7 @@ constexpr const char* kEventNames[] = {
     "alloc_empty",     "free_empty",      "run_work",       "tick",           "host_take",
     "host_free",       "set_max_pages",   "populate_limit", "populate_error", "alloc_fail",
     "in_flight",       "timer_late",      "delay_work",     "decrease_short", "release_driver_page",
-    "sysfs_target_kb", "sysfs_target"};
+    "sysfs_target_kb", "sysfs_target",    "sysfs_knob",     "mem_pressure"};
 static_assert(std::size(kEventNames) == kEventKinds, "every EventKind needs its name, in order");
 
 constexpr const char* kInFlightNames[] = {"set_target", "host_take", "host_free", "set_max_pages"};
@@ -92,6 +92,9 @@ std::string to_text(const Event& event) {
              number(event.value);
     case EventKind::decrease_short:
       return out + " " + number(event.value) + " (breaks Xen's contract)";
+    case EventKind::sysfs_knob:
+      return out + " " + backoff_knob_name(static_cast<BackoffKnob>(event.value % kBackoffKnobs)) +
+             " " + quote_bytes(event.bytes);
     default:
       return out + " " + number(event.value);
   }
@@ -143,6 +146,10 @@ Event sysfs_target_kb(std::string text, bool capable) {
 Event sysfs_target(std::string text, bool capable) {
   return make(EventKind::sysfs_target, capable ? 0 : 1, 0, std::move(text));
 }
+Event sysfs_knob(BackoffKnob knob, std::string text) {
+  return make(EventKind::sysfs_knob, static_cast<std::uint64_t>(knob), 0, std::move(text));
+}
+Event mem_pressure(std::uint64_t pages) { return make(EventKind::mem_pressure, pages); }
 }  // namespace events
 
 std::string to_text(const Config& config) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "driver/driver.h"
 #include "sim/config.h"
 
 namespace balloonbench {
@@ -38,8 +39,11 @@ enum class EventKind : std::uint8_t {
   release_driver_page,  // value: which lent page a frontend hands back, modulo how many
   sysfs_target_kb,      // bytes: what is written (KiB); value: 1 if the writer lacks CAP_SYS_ADMIN
   sysfs_target,         // bytes: what is written (bytes, memparse); value: as sysfs_target_kb
+  // Format version 3: Linux's driver (variant mainline).
+  sysfs_knob,    // value: BackoffKnob; bytes: what root writes to that sysfs file
+  mem_pressure,  // value: pages the guest's own use keeps out of si_mem_available()
 };
-inline constexpr unsigned kEventKinds = static_cast<unsigned>(EventKind::sysfs_target) + 1;
+inline constexpr unsigned kEventKinds = static_cast<unsigned>(EventKind::mem_pressure) + 1;
 
 // What happens between a hypercall's request and its answer.
 enum class InFlightAction : std::uint8_t { set_target, host_take, host_free, set_max_pages };
@@ -89,6 +93,8 @@ Event decrease_short(std::uint64_t answer);
 Event release_driver_page(std::uint64_t which);
 Event sysfs_target_kb(std::string text, bool capable = true);
 Event sysfs_target(std::string text, bool capable = true);
+Event sysfs_knob(BackoffKnob knob, std::string text);
+Event mem_pressure(std::uint64_t pages);
 }  // namespace events
 
 // One line describing the event, e.g. `set_target 900` or `proc_write "512M\n"`.

@@ -127,6 +127,14 @@ std::optional<InvariantId> invariant_for_mutation(Mutation mutation) {
       return InvariantId::converge;
     case Mutation::bug_on_short_populate:
       return InvariantId::no_bug;
+    case Mutation::fix_cancelled_balloon_action:
+      return InvariantId::rearm;
+    case Mutation::fix_alloc_error_path_accounting:
+      return InvariantId::ledger;
+    case Mutation::fix_accounting_without_hotplug:
+      return InvariantId::converge;
+    case Mutation::xsa300_no_reserve_backoff:
+      return InvariantId::progress;
   }
   return std::nullopt;
 }

@@ -15,7 +15,43 @@ std::string frame_text(mfn_t mfn) {
 }  // namespace
 
 Checker::Checker(const Sim& sim, const Driver& core, bool enabled)
-    : sim_(sim), core_(core), enabled_(enabled), in_list_(enabled ? sim.config().max_pfn : 0, 0) {}
+    : sim_(sim), core_(&core), enabled_(enabled) {
+  reset(core, enabled);
+}
+
+void Checker::reset(const Driver& core, bool enabled) {
+  core_ = &core;
+  enabled_ = enabled;
+  journal_.clear();
+  list_touched_.clear();
+  in_list_.reset(enabled ? sim_.config().max_pfn : 0);
+  list_moved_.clear();
+  list_low_ = 0;
+  list_high_ = 0;
+  list_takes_ = 0;
+  pending_populate_.reset();
+  requested_target_ = core.target_pages();
+  spin_jiffies_ = 0;
+  spin_passes_ = 0;
+  idle_passes_ = 0;
+  spin_state_ = {};
+  spin_asked_ = false;
+  last_eagain_delay_ = 0;
+  in_work_ = false;
+  work_hypercalls_ = 0;
+  work_budget_ = 0;
+  populate_failed_ = false;
+  livelock_reason_.clear();
+  phase_ = Phase::boot;
+  event_index_ = 0;
+  reported_ids_ = 0;
+  violations_.clear();
+}
+
+bool Checker::in_list(pfn_t pfn) const {
+  const ListEntry* entry = in_list_.find(pfn);
+  return entry != nullptr && entry->count != 0;
+}
 
 void Checker::begin_step(Phase phase, std::size_t event_index) {
   phase_ = phase;
@@ -32,8 +68,59 @@ void Checker::report(InvariantId id, std::string detail) {
 }
 
 std::uint64_t Checker::effective_target() const {
-  return std::min(core_.target_pages(),
-                  core_.current_pages() + core_.balloon_low() + core_.balloon_high());
+  // A thread driver may raise its own target (giving up on an increase, Linux's sets
+  // it to current_pages + target_unpopulated, counting the pages backends hold as
+  // pages to come back), but lowering it below the toolstack's is giving up on pages
+  // that the balloon has.
+  const std::uint64_t target = core_->thread_state().has_value()
+                                   ? std::max(requested_target_, core_->target_pages())
+                                   : core_->target_pages();
+  return std::min(target, core_->current_pages() + core_->balloon_low() + core_->balloon_high());
+}
+
+void Checker::target_written() { requested_target_ = core_->target_pages(); }
+
+// progress, for a thread driver. A pass the thread queued for itself at the jiffy of
+// the last one, from the same counters, the same list and the same state, would queue
+// the next one too: the thread spins. (A timeout of 0, which an administrator gets by
+// writing 0 to max_schedule_delay, is a spin asked for; it is not judged.)
+bool Checker::thread_spins(bool requeued) {
+  spin_asked_ = false;
+  if (!enabled_) return false;
+  const std::optional<ThreadState> thread = core_->thread_state();
+  if (!thread.has_value()) return false;
+  const std::array<std::uint64_t, 5> state{
+      core_->current_pages(), core_->target_pages(), core_->balloon_list_size(),
+      static_cast<std::uint64_t>(thread->state), thread->retry_count};
+  if (!requeued || sim_.jiffies() != spin_jiffies_) {
+    spin_jiffies_ = sim_.jiffies();
+    spin_passes_ = 0;
+    idle_passes_ = 0;
+    spin_state_ = state;
+    return false;
+  }
+  ++spin_passes_;
+  idle_passes_ = state == spin_state_ ? idle_passes_ + 1 : 0;
+  spin_state_ = state;
+  // A pass that moves no page changes the state, so the thread gets a pass per page it
+  // may move in either direction, and a few more.
+  const std::uint64_t budget = 2 * sim_.config().max_pfn + work_hypercall_budget();
+  if (idle_passes_ < 2 && spin_passes_ <= budget) return false;
+  if (thread->schedule_delay == 0) {
+    spin_asked_ = true;
+    livelock_reason_ = "the balloon thread spins at t=" + n(sim_.jiffies()) +
+                       " as root asked: max_schedule_delay=0 gives its back-off no sleep";
+  } else if (idle_passes_ >= 2) {
+    livelock_reason_ =
+        "the balloon thread ran " + n(idle_passes_ + 1) + " passes at t=" + n(sim_.jiffies()) +
+        " without sleeping and without changing anything (" + bp_state_name(thread->state) +
+        ", current_pages=" + n(state[0]) + " target_pages=" + n(state[1]) + "): it spins";
+  } else {
+    livelock_reason_ = "the balloon thread ran " + n(spin_passes_) +
+                       " passes at t=" + n(sim_.jiffies()) +
+                       " without sleeping, over the budget of " + n(budget);
+  }
+  return true;
 }
 
 std::uint64_t Checker::work_hypercall_budget() const {
@@ -70,7 +157,7 @@ void Checker::hypercall_answered(MemoryOp op, const Reservation& reservation, lo
     return;
   }
   pending_populate_ = PendingPopulate{reservation.nr_extents, static_cast<std::uint64_t>(rc),
-                                      core_.current_pages(), list_takes_};
+                                      core_->current_pages(), list_takes_};
 }
 
 void Checker::in_flight_fired(bool target_changed) {
@@ -147,6 +234,37 @@ void Checker::boot_check() {
   list_touched_.clear();
 }
 
+void Checker::epilogue_check() {
+  if (!enabled_) return;
+  drain_journal();
+  list_touched_.clear();
+  check_ledger_totals();
+  check_list_totals();
+  check_max_pages();
+  // Every pfn the simulation wrote or the list moved since boot (the rest are as the
+  // boot check saw them), and the pfn each frame the simulation wrote names: a pfn
+  // whose frame changed hands behind its back is checked through the frame.
+  epilogue_pfns_ = sim_.touched_pfns();
+  epilogue_pfns_.insert(epilogue_pfns_.end(), list_moved_.begin(), list_moved_.end());
+  for (const std::uint64_t frame : sim_.touched_frames()) {
+    check_frame_owned(frame);
+    const pfn_t pfn = sim_.m2p(kMfnBase + frame);
+    if (pfn < sim_.config().max_pfn) epilogue_pfns_.push_back(pfn);
+  }
+  std::sort(epilogue_pfns_.begin(), epilogue_pfns_.end());
+  epilogue_pfns_.erase(std::unique(epilogue_pfns_.begin(), epilogue_pfns_.end()),
+                       epilogue_pfns_.end());
+  for (const pfn_t pfn : epilogue_pfns_) {
+    if (pfn >= sim_.config().max_pfn) continue;
+    check_ledger(pfn);
+    check_p2m(pfn);
+    // The frame that backed the pfn at boot may have been left behind by it: a
+    // frame nothing wrote still says it backs that pfn.
+    const mfn_t boot = sim_.boot_p2m(pfn);
+    if (boot != kInvalidP2mEntry) check_frame_owned(boot - kMfnBase);
+  }
+}
+
 void Checker::full_scan() {
   if (!enabled_) return;
   drain_journal();
@@ -164,12 +282,18 @@ void Checker::full_scan() {
 
 // ledger: Xen, the driver and the kernel agree on the reservation.
 void Checker::check_ledger_totals() {
-  const std::uint64_t current = core_.current_pages();
-  if (sim_.tot_pages() != current || core_.totalram_pages() != current ||
+  const std::uint64_t current = core_->current_pages();
+  if (sim_.tot_pages() != current || core_->totalram_pages() != current ||
       sim_.populated_count() != current) {
     report(InvariantId::ledger, "tot_pages=" + n(sim_.tot_pages()) + " current_pages=" +
-                                    n(current) + " totalram_pages=" + n(core_.totalram_pages()) +
+                                    n(current) + " totalram_pages=" + n(core_->totalram_pages()) +
                                     " populated pfns=" + n(sim_.populated_count()));
+  }
+  // A thread driver counts the pages backends hold in target_unpopulated.
+  if (const std::optional<ThreadState> thread = core_->thread_state();
+      thread.has_value() && thread->target_unpopulated != sim_.lent_count()) {
+    report(InvariantId::ledger, "target_unpopulated=" + n(thread->target_unpopulated) +
+                                    " but backends hold " + n(sim_.lent_count()) + " pages");
   }
 }
 
@@ -177,7 +301,7 @@ void Checker::check_ledger_totals() {
 // guest allocator exactly when it is populated.
 void Checker::check_ledger(pfn_t pfn) {
   const bool populated = sim_.populated(pfn);
-  const bool ballooned = in_list_[pfn] != 0;
+  const bool ballooned = in_list(pfn);
   const bool lent = sim_.lent(pfn);
   const bool in_allocator = sim_.page_state(pfn) == PageState::free;
   if (int{populated} + int{ballooned} + int{lent} != 1 || populated != in_allocator) {
@@ -204,9 +328,9 @@ void Checker::check_p2m(pfn_t pfn) {
     }
     return;
   }
-  if (in_list_[pfn] != 0 || sim_.lent(pfn)) {
-    report(InvariantId::p2m, std::string(in_list_[pfn] != 0 ? "ballooned" : "lent") + " pfn " +
-                                 n(pfn) + " has a valid P2M entry, " + frame_text(mfn));
+  if (in_list(pfn) || sim_.lent(pfn)) {
+    report(InvariantId::p2m, std::string(in_list(pfn) ? "ballooned" : "lent") + " pfn " + n(pfn) +
+                                 " has a valid P2M entry, " + frame_text(mfn));
   } else if (!sim_.frame_valid(mfn) || sim_.owner(mfn) != FrameOwner::self) {
     report(InvariantId::p2m,
            "pfn " + n(pfn) + " maps " + frame_text(mfn) + ", which the domain does not own");
@@ -228,29 +352,42 @@ void Checker::check_p2m(pfn_t pfn) {
 // p2m, full scan: every frame the domain owns is the P2M entry of its M2P pfn.
 void Checker::check_frames_owned() {
   for (std::uint64_t frame = 0; frame < sim_.total_frames(); ++frame) {
-    const mfn_t mfn = kMfnBase + frame;
-    if (sim_.owner(mfn) != FrameOwner::self) continue;
-    const pfn_t pfn = sim_.m2p(mfn);
-    if (pfn >= sim_.config().max_pfn || sim_.p2m_entry(pfn) != mfn) {
-      report(InvariantId::p2m,
-             "the domain owns " + frame_text(mfn) + " (M2P pfn " + n(pfn) + ") but no pfn maps it");
-      return;
-    }
+    if (!check_frame_owned(frame)) return;
   }
+}
+
+// p2m: a frame the domain owns is the P2M entry of its M2P pfn. False after a report.
+bool Checker::check_frame_owned(std::uint64_t frame) {
+  const mfn_t mfn = kMfnBase + frame;
+  if (sim_.owner(mfn) != FrameOwner::self) return true;
+  const pfn_t pfn = sim_.m2p(mfn);
+  if (pfn < sim_.config().max_pfn && sim_.p2m_entry(pfn) == mfn) return true;
+  report(InvariantId::p2m,
+         "the domain owns " + frame_text(mfn) + " (M2P pfn " + n(pfn) + ") but no pfn maps it");
+  return false;
 }
 
 // list: applied to each journal entry; lowmem entries precede highmem ones and no pfn
 // is on the list twice.
 void Checker::check_list(const ListOp& op) {
   const pfn_t pfn = op.pfn;
-  if (pfn >= in_list_.size()) {
+  if (pfn >= sim_.config().max_pfn) {
     report(InvariantId::list, "pfn " + n(pfn) + " beyond max_pfn went through the list");
     return;
   }
   list_touched_.push_back(pfn);
   const bool high = sim_.page_high_mem(pfn);
+  ListEntry& entry =
+      in_list_.at(pfn, [](std::uint64_t, ListEntry* entries, std::uint64_t entry_count) {
+        std::fill(entries, entries + entry_count, ListEntry{0, 0});
+      });
+  if (phase_ != Phase::boot && entry.moved == 0) {
+    entry.moved = 1;
+    list_moved_.push_back(pfn);
+  }
+  std::uint8_t& count = entry.count;
   if (op.kind == ListOp::take_head) {
-    if (in_list_[pfn] > 0) --in_list_[pfn];
+    if (count > 0) --count;
     --(high ? list_high_ : list_low_);
     ++list_takes_;
     return;
@@ -263,24 +400,24 @@ void Checker::check_list(const ListOp& op) {
     report(InvariantId::list, "lowmem pfn " + n(pfn) + " added at the tail, after " +
                                   n(list_high_) + " highmem entries");
   }
-  if (in_list_[pfn] != 0) report(InvariantId::list, "pfn " + n(pfn) + " is on the list twice");
-  if (in_list_[pfn] < 255) ++in_list_[pfn];
+  if (count != 0) report(InvariantId::list, "pfn " + n(pfn) + " is on the list twice");
+  if (count < 255) ++count;
   ++(high ? list_high_ : list_low_);
 }
 
 void Checker::check_list_totals() {
-  const std::uint64_t length = core_.balloon_list_size();
-  if (core_.balloon_low() != list_low_ || core_.balloon_high() != list_high_ ||
-      core_.balloon_low() + core_.balloon_high() != length) {
-    report(InvariantId::list, "balloon_low=" + n(core_.balloon_low()) + " balloon_high=" +
-                                  n(core_.balloon_high()) + " but the list holds " + n(length) +
+  const std::uint64_t length = core_->balloon_list_size();
+  if (core_->balloon_low() != list_low_ || core_->balloon_high() != list_high_ ||
+      core_->balloon_low() + core_->balloon_high() != length) {
+    report(InvariantId::list, "balloon_low=" + n(core_->balloon_low()) + " balloon_high=" +
+                                  n(core_->balloon_high()) + " but the list holds " + n(length) +
                                   " (" + n(list_low_) + " lowmem, " + n(list_high_) + " highmem)");
   }
 }
 
 // list, full scan: walk the list itself.
 void Checker::check_list_walk() {
-  const std::vector<pfn_t> list = core_.balloon_list_pages();
+  const std::vector<pfn_t> list = core_->balloon_list_pages();
   std::vector<std::uint8_t> seen(sim_.config().max_pfn, 0);
   bool in_highmem = false;
   for (std::size_t i = 0; i < list.size(); ++i) {
@@ -307,7 +444,7 @@ void Checker::check_no_partial_return_settled() {
   const PendingPopulate done = *pending_populate_;
   pending_populate_.reset();
   const std::uint64_t taken = list_takes_ - done.takes_before;
-  const std::uint64_t rise = core_.current_pages() - done.current_before;
+  const std::uint64_t rise = core_->current_pages() - done.current_before;
   if (taken != done.answered || rise != done.answered) {
     report(InvariantId::no_partial_return,
            "populate answered " + n(done.answered) + " of " + n(done.asked) + " but " + n(taken) +
@@ -333,11 +470,70 @@ void Checker::check_no_partial_return_extents(const Reservation& reservation) {
   }
 }
 
+// rearm, for a thread driver, when a pass returns to its wait:
+// - BP_EAGAIN: the thread is due within schedule_delay seconds, the delay doubled
+//   since the last BP_EAGAIN (up to max_schedule_delay) and never beyond it;
+// - BP_ECANCELED: it waits for a new target or a changed credit, not runnable now;
+// - BP_DONE with credit left: it runs again at once;
+// - BP_WAIT: it is due within a second.
+void Checker::check_thread_rearm(const ThreadState& thread) {
+  const std::uint64_t now = sim_.jiffies();
+  const bool due_within = [&](std::uint64_t jiffies) {
+    return sim_.work_pending() || (sim_.timer_pending() && sim_.timer_expires() <= now + jiffies);
+  }(thread.state == ThreadState::Bp::wait ? kHz : thread.schedule_delay * kHz);
+  const std::string state = bp_state_name(thread.state);
+  switch (thread.state) {
+    case ThreadState::Bp::eagain: {
+      const std::uint64_t expected =
+          last_eagain_delay_ == 0 ? thread.schedule_delay
+                                  : std::min(last_eagain_delay_ * 2, thread.max_schedule_delay);
+      if (!due_within) {
+        report(InvariantId::rearm,
+               "the thread returned to its wait in " + state +
+                   " but is not due within schedule_delay=" + n(thread.schedule_delay) + "s");
+      } else if (thread.schedule_delay > thread.max_schedule_delay) {
+        report(InvariantId::rearm,
+               "schedule_delay=" + n(thread.schedule_delay) +
+                   "s exceeds max_schedule_delay=" + n(thread.max_schedule_delay) + "s");
+      } else if (last_eagain_delay_ != 0 && thread.schedule_delay != expected) {
+        report(InvariantId::rearm, "the back-off went from " + n(last_eagain_delay_) + "s to " +
+                                       n(thread.schedule_delay) + "s, not to " + n(expected) + "s");
+      }
+      last_eagain_delay_ = thread.schedule_delay;
+      return;
+    }
+    case ThreadState::Bp::ecanceled:
+      if (!thread.sleeping) {
+        report(InvariantId::rearm,
+               "the action was cancelled but the thread is runnable again at once, with "
+               "neither a new target nor a changed credit");
+      }
+      break;
+    case ThreadState::Bp::done:
+      if (core_->current_pages() != core_->target_pages() && !sim_.work_pending()) {
+        report(InvariantId::rearm, "the thread returned to its wait in " + state +
+                                       " with credit left and is not runnable");
+      }
+      break;
+    case ThreadState::Bp::wait:
+      if (!due_within) {
+        report(InvariantId::rearm,
+               "the thread returned to its wait in " + state + " but is not due within a second");
+      }
+      break;
+  }
+  last_eagain_delay_ = 0;
+}
+
 // rearm: a work run that leaves the reservation off target leaves the timer pending.
 void Checker::check_rearm() {
+  if (const std::optional<ThreadState> thread = core_->thread_state()) {
+    check_thread_rearm(*thread);
+    return;
+  }
   const std::uint64_t target = effective_target();
-  if (core_.current_pages() != target && !sim_.timer_pending()) {
-    report(InvariantId::rearm, "work returned with current_pages=" + n(core_.current_pages()) +
+  if (core_->current_pages() != target && !sim_.timer_pending()) {
+    report(InvariantId::rearm, "work returned with current_pages=" + n(core_->current_pages()) +
                                    " effective target=" + n(target) +
                                    " and no retry timer pending");
   }
@@ -346,7 +542,7 @@ void Checker::check_rearm() {
 // at-or-below-target: no populate asks beyond the effective target.
 void Checker::check_at_or_below_target(std::uint64_t asked) {
   const std::uint64_t target = effective_target();
-  const std::uint64_t current = core_.current_pages();
+  const std::uint64_t current = core_->current_pages();
   const std::uint64_t room = target > current ? target - current : 0;
   if (asked > room) {
     report(InvariantId::at_or_below_target, "populate asks for " + n(asked) +
@@ -398,13 +594,14 @@ bool Checker::check_progress(MemoryOp op) {
 void Checker::check_converge() {
   if (!enabled_) return;
   const std::uint64_t target = effective_target();
-  if (core_.current_pages() != target) {
-    report(InvariantId::converge,
-           "2 s after the heal current_pages=" + n(core_.current_pages()) +
-               " but the effective target is " + n(target) +
-               " (target_pages=" + n(core_.target_pages()) + ", hard_limit=" +
-               (core_.hard_limit() == kNoHardLimit ? std::string("none") : n(core_.hard_limit())) +
-               ")");
+  if (core_->current_pages() != target) {
+    report(
+        InvariantId::converge,
+        "after the heal and the time to converge current_pages=" + n(core_->current_pages()) +
+            " but the effective target is " + n(target) +
+            " (target_pages=" + n(core_->target_pages()) + ", hard_limit=" +
+            (core_->hard_limit() == kNoHardLimit ? std::string("none") : n(core_->hard_limit())) +
+            ")");
   }
 }
 

@@ -4,10 +4,13 @@
 // Checks run at the points where their facts are visible: hypercall checks when a
 // hypercall is issued or answered, `rearm` when the work function returns, the state
 // checks (`ledger`, `p2m`, `list`) after every step over the pfns that step touched,
-// and `converge` at the end of the liveness epilogue. Boot checks the totals; a full
-// scan of every pfn, frame and list entry runs at the end of a run.
+// and `converge` at the end of the liveness epilogue. Boot checks the totals and the
+// list balloon_init built. At the end of a run, epilogue_check goes over everything
+// the run touched (in time proportional to it); full_scan, which goes over every pfn,
+// frame and list entry, is its cross-check in tests and debugging.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -27,6 +30,9 @@ class Checker {
   // a BUG is still reported, since the run cannot go on. The owner of the core routes
   // the core's balloon list operations to journal() (Driver::set_list_journal).
   Checker(const Sim& sim, const Driver& core, bool enabled = true);
+  // Start again for a new run, as a new Checker would, on `core` (the Sim is the same
+  // one, reset too), keeping the memory already allocated.
+  void reset(const Driver& core, bool enabled);
   // Where the core's list operations go; nullptr for a disabled checker.
   std::vector<ListOp>* journal() { return enabled_ ? &journal_ : nullptr; }
   Checker(const Checker&) = delete;
@@ -53,11 +59,29 @@ class Checker {
   void check_converge();
   // After boot: the totals, and the list as balloon_init built it.
   void boot_check();
-  // Every pfn, frame and list entry.
+  // The state checks over every pfn the run touched since boot (the simulation's
+  // dirty pfns and the list's entries, step by step), the pfns of every frame the
+  // simulation wrote, and the totals: what full_scan would find, at the cost of
+  // what the run did.
+  void epilogue_check();
+  // Every pfn, frame and list entry, whatever the run touched.
   void full_scan();
 
-  // The effective target of SPEC §1.3, for either variant.
+  // The effective target of SPEC §1.3: min(target, current_pages + the balloon). For
+  // a driver with a thread (Linux's), the target is the larger of the last one the
+  // toolstack wrote and the driver's own target_pages, which it moves when it gives up.
   std::uint64_t effective_target() const;
+  // A toolstack write (set_target, memory/target, a sysfs store, an in-flight target)
+  // has just reached the driver: its target_pages is what was asked for.
+  void target_written();
+  // A thread driver's pass is about to run; `requeued` when the previous pass made the
+  // thread runnable itself. True (`progress`) when the thread spins: it runs again at
+  // once with nothing changed, or more often in one jiffy than any balloon needs.
+  bool thread_spins(bool requeued);
+  // The spin thread_spins found was asked for (a timeout of 0, from root's
+  // max_schedule_delay=0): the run stops there, with no violation.
+  bool spin_asked() const { return spin_asked_; }
+  const std::string& livelock_reason() const { return livelock_reason_; }
   // Hypercalls one work run may issue between in-flight actions.
   std::uint64_t work_hypercall_budget() const;
 
@@ -82,27 +106,47 @@ class Checker {
   void check_list_totals();
   void check_list_walk();
   void check_frames_owned();
+  bool check_frame_owned(std::uint64_t frame);
+  bool in_list(pfn_t pfn) const;
   void check_no_partial_return_settled();
   void check_no_partial_return_extents(const Reservation& reservation);
   void check_rearm();
+  void check_thread_rearm(const ThreadState& thread);
   void check_at_or_below_target(std::uint64_t asked);
   void check_max_pages();
   void check_batch(MemoryOp op, std::uint64_t extents);
   bool check_progress(MemoryOp op);
 
   const Sim& sim_;
-  const Driver& core_;
-  const bool enabled_;
+  const Driver* core_;
+  bool enabled_;
   std::vector<ListOp> journal_;
   std::vector<pfn_t> list_touched_;
-
-  // The balloon list as the journal tells it.
-  std::vector<std::uint8_t> in_list_;
+  // The balloon list as the journal tells it: how often each pfn is on it (at most
+  // 255), for pfns below max_pfn, and whether the list moved it since boot (then it
+  // is in list_moved_, once, for epilogue_check).
+  struct ListEntry {
+    std::uint8_t count;
+    std::uint8_t moved;
+  };
+  LazyTable<ListEntry, 10> in_list_;
+  std::vector<pfn_t> list_moved_;
+  std::vector<pfn_t> epilogue_pfns_;  // epilogue_check's scratch list
   std::uint64_t list_low_ = 0;
   std::uint64_t list_high_ = 0;
   std::uint64_t list_takes_ = 0;
 
   std::optional<PendingPopulate> pending_populate_;
+  // Thread drivers: the toolstack's target, and the passes the thread ran on its own
+  // at one jiffy (with the state each began from).
+  std::uint64_t requested_target_ = 0;
+  std::uint64_t spin_jiffies_ = 0;
+  std::uint64_t spin_passes_ = 0;
+  std::uint64_t idle_passes_ = 0;
+  std::array<std::uint64_t, 5> spin_state_{};
+  bool spin_asked_ = false;
+  // The schedule_delay the last pass left in BP_EAGAIN (0: it ended otherwise).
+  std::uint64_t last_eagain_delay_ = 0;
   bool in_work_ = false;
   std::uint64_t work_hypercalls_ = 0;
   std::uint64_t work_budget_ = 0;

@@ -124,6 +124,10 @@ void Recorder::livelock(MemoryOp op) {
     add(TraceKind::note, std::string(memory_op_name(op)) + " over the work run's budget: livelock");
 }
 
+void Recorder::note(std::string text) {
+  if (trace_ != nullptr) add(TraceKind::note, std::move(text));
+}
+
 void Recorder::hypercall_issued(const Reservation& reservation) {
   if (trace_ == nullptr) return;
   extents_asked_.assign(reservation.extent_start,
@@ -203,6 +207,12 @@ void Recorder::work_finished() {
   TraceEntry made = entry(TraceKind::work_done);
   made.text = "work returns: current=" + n(core_.current_pages()) +
               " current_target()=" + n(core_.current_target());
+  if (const std::optional<ThreadState> thread = core_.thread_state()) {
+    made.text += std::string("; thread ") + (thread->sleeping ? "sleeps" : "runs again") + " in " +
+                 bp_state_name(thread->state) + " (schedule_delay=" + n(thread->schedule_delay) +
+                 "s retry_count=" + n(thread->retry_count) +
+                 " target_unpopulated=" + n(thread->target_unpopulated) + ")";
+  }
   made.state = snapshot();
   trace_->add(std::move(made));
 }

@@ -56,6 +56,8 @@ class Recorder {
   void converge_not_judged(std::uint64_t effective_target, std::uint64_t max_pages);
   void expected_crash(const std::string& why);
   void livelock(MemoryOp op);
+  // A line of its own in the trace (the world's notes that have no hook of their own).
+  void note(std::string text);
 
   // What crossed the environment boundary.
   void hypercall_issued(const Reservation& reservation);

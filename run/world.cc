@@ -1,6 +1,8 @@
 #include "run/world.h"
 
 #include <algorithm>
+#include <new>
+#include <stdexcept>
 #include <utility>
 
 namespace balloonbench {
@@ -9,6 +11,30 @@ namespace {
 // Thrown from the hypercall hook when a work run exceeds its hypercall budget: the
 // driver would spin forever, so the run stops there.
 struct Livelock {};
+
+// Thrown when a thread spins because root configured it to (checker: spin_asked).
+struct SpinAsked {};
+
+// Linux's driver runs in a 64-bit PV guest: no highmem and no auto-translated physmap
+// (docs/fidelity.md), whatever the configuration says.
+Config config_for(Config config, Variant variant) {
+  if (variant == Variant::mainline) {
+    config.max_low_pfn = config.max_pfn;
+    config.auto_translated = false;
+  }
+  return config;
+}
+
+// How long past the heal a driver has to converge: two seconds, and for a thread
+// driver its back-off as well (its longest sleep, or the hour a cancelled action
+// waits).
+std::uint64_t converge_window(const Driver& driver) {
+  const std::optional<ThreadState> thread = driver.thread_state();
+  if (!thread.has_value()) return kConvergeJiffies;
+  if (thread->state == ThreadState::Bp::ecanceled) return kConvergeJiffies + 3600 * kHz;
+  const std::uint64_t longest = std::max(thread->schedule_delay, thread->max_schedule_delay);
+  return kConvergeJiffies + std::min<std::uint64_t>(longest, 3600) * kHz;
+}
 
 }  // namespace
 
@@ -25,13 +51,44 @@ const char* outcome_name(Outcome outcome) {
 }
 
 World::World(const Config& config, const WorldOptions& options)
-    : sim_(config, *this),
+    : sim_(config_for(config, options.variant), *this),
       driver_(make_driver(sim_, options.variant, options.mutation)),
       checker_(sim_, *driver_, options.checks),
       recorder_(options.trace, sim_, *driver_, checker_) {
+  boot(config, options);
+}
+
+void World::reset(const Config& config, const WorldOptions& options) {
+  if (const std::string why = validate(config); !why.empty()) throw std::invalid_argument(why);
+  // The old core goes first: a source driver gives the kernel shim back on the way.
+  driver_->set_list_journal(nullptr);
+  driver_.reset();
+  sim_.reset(config_for(config, options.variant));
+  driver_ = make_driver(sim_, options.variant, options.mutation);
+  checker_.reset(*driver_, options.checks);
+  // The recorder holds the core by reference; a new one is the reset.
+  recorder_.~Recorder();
+  new (&recorder_) Recorder(options.trace, sim_, *driver_, checker_);
+  in_flight_.clear();
+  lent_.clear();
+  next_index_ = 0;
+  stopped_ = false;
+  finished_ = false;
+  converge_judged_ = false;
+  outcome_ = Outcome::clean;
+  expected_crash_.clear();
+  in_work_ = false;
+  requeued_by_work_ = false;
+  boot(config, options);
+}
+
+void World::boot(const Config& /*asked*/, const WorldOptions& options) {
+  const Config& config = sim_.config();
+  full_scan_ = options.full_scan;
   driver_->set_list_journal(checker_.journal());
   recorder_.config(config, options.variant, options.mutation);
   driver_->balloon_init(config.max_pfn, config.nr_pages);
+  checker_.target_written();  // the boot target
   checker_.begin_step(Phase::boot, 0);
   checker_.boot_check();
   end_step();
@@ -53,6 +110,8 @@ void World::step(const Event& event) {
   } catch (const Livelock&) {
     checker_.livelock();
     checker_.step_abandoned();
+  } catch (const SpinAsked&) {
+    stop_where_asked();
   }
   end_step();
 }
@@ -71,18 +130,32 @@ void World::stop_at_bug(const KernelBug& bug) {
   recorder_.expected_crash(expected_crash_);
 }
 
+// A thread spins because root set its back-off to no sleep at all: the run cannot go
+// on, and no invariant is to blame.
+void World::stop_where_asked() {
+  checker_.step_abandoned();
+  stopped_ = true;
+  outcome_ = Outcome::expected_crash;
+  expected_crash_ = checker_.livelock_reason();
+  recorder_.expected_crash(expected_crash_);
+}
+
 void World::finish() {
   if (finished_) return;
   finished_ = true;
   if (stopped_) return;
   checker_.begin_step(Phase::epilogue, next_index_);
   recorder_.set_position(Phase::epilogue, next_index_);
-  recorder_.epilogue(kConvergeJiffies);
+  recorder_.epilogue(converge_window(*driver_));
   try {
     heal();
-    advance(kConvergeJiffies);
+    // A back-off beyond an hour is an administrator's choice; convergence is not
+    // judged then.
+    const std::optional<ThreadState> thread = driver_->thread_state();
+    const bool back_off_judged = !thread.has_value() || thread->max_schedule_delay <= 3600;
+    advance(converge_window(*driver_), /*capped=*/false);
     checker_.step_finished();
-    converge_judged_ = checker_.effective_target() <= sim_.max_pages();
+    converge_judged_ = back_off_judged && checker_.effective_target() <= sim_.max_pages();
     if (converge_judged_) {
       checker_.check_converge();
     } else {
@@ -94,11 +167,14 @@ void World::finish() {
   } catch (const Livelock&) {
     checker_.livelock();
     checker_.step_abandoned();
+  } catch (const SpinAsked&) {
+    stop_where_asked();
   }
   end_step();
   if (stopped_) return;
   checker_.begin_step(Phase::epilogue, next_index_);
-  checker_.full_scan();
+  checker_.epilogue_check();
+  if (full_scan_) checker_.full_scan();
   end_step(/*record_state=*/false);
 }
 
@@ -125,6 +201,7 @@ void World::apply(const Event& event) {
     case EventKind::release_driver_page:
     case EventKind::sysfs_target_kb:
     case EventKind::sysfs_target:
+    case EventKind::sysfs_knob:
       apply_entry_point(event);
       break;
     case EventKind::host_take:
@@ -139,6 +216,7 @@ void World::apply(const Event& event) {
     case EventKind::timer_late:
     case EventKind::delay_work:
     case EventKind::decrease_short:
+    case EventKind::mem_pressure:
       apply_fault(event);
       break;
   }
@@ -149,17 +227,23 @@ void World::apply_entry_point(const Event& event) {
   switch (event.kind) {
     case EventKind::set_target:
       driver_->balloon_set_new_target(event.value);
+      checker_.target_written();
       break;
     case EventKind::xenstore_target:
       driver_->watch_target(event.bytes);
+      checker_.target_written();
       break;
     case EventKind::proc_write:
+      if (absent(OptionalEntry::proc_file)) break;
       proc_write(event.bytes, event.value == 0);
+      checker_.target_written();
       break;
     case EventKind::proc_read:
+      if (absent(OptionalEntry::proc_file)) break;
       recorder_.proc_read(driver_->balloon_read());
       break;
     case EventKind::driver_allowance:
+      if (absent(OptionalEntry::driver_allowance)) break;
       driver_->balloon_update_driver_allowance(static_cast<std::int64_t>(event.value));
       break;
     case EventKind::alloc_empty:
@@ -179,11 +263,18 @@ void World::apply_entry_point(const Event& event) {
       advance(event.value);
       break;
     case EventKind::release_driver_page:
+      if (absent(OptionalEntry::release_driver_page)) break;
       release_driver_page(event.value);
       break;
     case EventKind::sysfs_target_kb:
     case EventKind::sysfs_target:
       sysfs_store(event.kind, event.bytes, event.value == 0);
+      checker_.target_written();
+      break;
+    case EventKind::sysfs_knob:
+      if (absent(OptionalEntry::backoff_knobs)) break;
+      recorder_.store_returned(driver_->store_backoff_knob(
+          static_cast<BackoffKnob>(event.value % kBackoffKnobs), event.bytes));
       break;
     default:
       break;
@@ -232,6 +323,9 @@ void World::apply_fault(const Event& event) {
     case EventKind::delay_work:
       sim_.delay_work(std::min(event.value, kMaxDelayJiffies));
       break;
+    case EventKind::mem_pressure:
+      sim_.arm_mem_pressure(event.value);
+      break;
     case EventKind::decrease_short:
       if (sim_.config().contract_breaks) {
         sim_.arm_decrease_short(event.value);
@@ -242,6 +336,15 @@ void World::apply_fault(const Event& event) {
     default:
       break;
   }
+}
+
+// Whether the driver lacks an entry point; the event does nothing then, and says so.
+bool World::absent(OptionalEntry entry) {
+  if (driver_->has(entry)) return false;
+  static constexpr const char* kWhat[] = {"/proc/xen/balloon", "a driver allowance",
+                                          "driver page release", "back-off knobs"};
+  recorder_.note(std::string("this driver has no ") + kWhat[static_cast<int>(entry)]);
+  return true;
 }
 
 void World::alloc_empty(std::uint64_t pages) {
@@ -316,8 +419,8 @@ void World::sysfs_store(EventKind kind, const std::string& bytes, bool capable) 
 }
 
 // Let virtual time pass, firing the timer and running the work item as they come due.
-void World::advance(std::uint64_t ticks) {
-  const std::uint64_t end = sim_.jiffies() + std::min(ticks, kMaxTickJiffies);
+void World::advance(std::uint64_t ticks, bool capped) {
+  const std::uint64_t end = sim_.jiffies() + (capped ? std::min(ticks, kMaxTickJiffies) : ticks);
   for (;;) {
     if (sim_.timer_pending() && sim_.timer_fire_time() <= sim_.jiffies()) fire_timer();
     if (sim_.work_runnable()) {
@@ -339,9 +442,23 @@ void World::fire_timer() {
 }
 
 void World::run_work() {
+  const bool requeued = requeued_by_work_;
+  requeued_by_work_ = false;
   sim_.take_work();
   recorder_.work_started();
+  if (checker_.thread_spins(requeued)) {
+    if (checker_.spin_asked()) throw SpinAsked{};
+    throw Livelock{};
+  }
   checker_.work_started();
+  // Whether the work item queues itself again (a thread that does not sleep).
+  struct InWork {
+    bool& flag;
+    explicit InWork(bool& set) : flag(set) { flag = true; }
+    ~InWork() { flag = false; }
+    InWork(const InWork&) = delete;
+    InWork& operator=(const InWork&) = delete;
+  } in_work(in_work_);
   driver_->balloon_process();
   checker_.work_finished();
   recorder_.work_finished();
@@ -388,6 +505,7 @@ void World::carry_out(const ArmedInFlight& armed) {
       sim_.set_max_pages(armed.value);
       break;
   }
+  if (armed.action == InFlightAction::set_target) checker_.target_written();
   checker_.in_flight_fired(driver_->target_pages() != target_before);
 }
 
@@ -398,10 +516,14 @@ void World::hypercall_answered(MemoryOp op, const Reservation& reservation, long
 
 void World::timer_armed(std::uint64_t expires) { recorder_.timer_armed(expires); }
 
-void World::work_scheduled() { recorder_.work_scheduled(); }
+void World::work_scheduled() {
+  if (in_work_) requeued_by_work_ = true;
+  recorder_.work_scheduled();
+}
 
-RunResult run(const Run& run, const WorldOptions& options) {
-  World world(run.config, options);
+namespace {
+
+RunResult events_then_finish(World& world, const Run& run) {
   for (const Event& event : run.events) {
     if (world.stopped()) break;
     world.step(event);
@@ -409,6 +531,18 @@ RunResult run(const Run& run, const WorldOptions& options) {
   world.finish();
   return RunResult{world.outcome(),         world.violations(),     world.events_applied(),
                    world.converge_judged(), world.expected_crash(), world.stats()};
+}
+
+}  // namespace
+
+RunResult run(const Run& run, const WorldOptions& options) {
+  World world(run.config, options);
+  return events_then_finish(world, run);
+}
+
+RunResult run(World& world, const Run& run, const WorldOptions& options) {
+  world.reset(run.config, options);
+  return events_then_finish(world, run);
 }
 
 }  // namespace balloonbench

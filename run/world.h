@@ -2,8 +2,10 @@
 // recorder, the in-flight actions waiting for a hypercall and the borrowed pages of a
 // backend driver. World::step applies one Event and checks the
 // catalogue; World::finish runs the liveness epilogue (heal, two seconds of virtual
-// time, `converge`) and the full scan. Every consumer (fuzz targets, properties, the
-// replay tool, benchmarks) drives runs through here.
+// time, `converge`) and the epilogue check over what the run touched. World::reset
+// starts the next run in place, so that a run costs what it touches, not the size of
+// its guest. Every consumer (fuzz targets, properties, the replay tool, benchmarks)
+// drives runs through here.
 #pragma once
 
 #include <cstddef>
@@ -28,6 +30,9 @@ struct WorldOptions {
   Mutation mutation = Mutation::none;
   Trace* trace = nullptr;  // record a trace when set
   bool checks = true;      // false: no invariant checks (to measure the bare step)
+  // Also scan every pfn, frame and list entry at the end (Checker::full_scan), in
+  // time proportional to the guest: the cross-check of the epilogue check.
+  bool full_scan = false;
 };
 
 enum class Outcome : std::uint8_t {
@@ -46,9 +51,13 @@ inline constexpr std::uint64_t kConvergeJiffies = 2 * kHz;
 
 class World final : private SimObserver {
  public:
-  // Boots the guest and runs the full scan. Throws std::invalid_argument for a
+  // Boots the guest and checks the boot. Throws std::invalid_argument for a
   // configuration that validate() rejects.
   World(const Config& config, const WorldOptions& options);
+  // The same as a new World(config, options), reusing this one's memory. Throws
+  // std::invalid_argument (leaving this World as it was) for a configuration that
+  // validate() rejects.
+  void reset(const Config& config, const WorldOptions& options);
   ~World();
   World(const World&) = delete;
   World& operator=(const World&) = delete;
@@ -82,6 +91,7 @@ class World final : private SimObserver {
     std::uint64_t value;
   };
 
+  void boot(const Config& config, const WorldOptions& options);
   void apply(const Event& event);
   void apply_entry_point(const Event& event);
   void apply_host(const Event& event);
@@ -91,11 +101,14 @@ class World final : private SimObserver {
   void release_driver_page(std::uint64_t which);
   void proc_write(const std::string& bytes, bool capable);
   void sysfs_store(EventKind kind, const std::string& bytes, bool capable);
-  void advance(std::uint64_t ticks);
+  // Let `ticks` jiffies pass (at most kMaxTickJiffies when capped).
+  void advance(std::uint64_t ticks, bool capped = true);
+  bool absent(OptionalEntry entry);
   void fire_timer();
   void run_work();
   void heal();
   void stop_at_bug(const KernelBug& bug);
+  void stop_where_asked();
   void end_step(bool record_state = true);
   void carry_out(const ArmedInFlight& armed);
 
@@ -118,6 +131,10 @@ class World final : private SimObserver {
   bool converge_judged_ = false;
   Outcome outcome_ = Outcome::clean;
   std::string expected_crash_;
+  bool full_scan_ = false;
+  // The work function is running, and it queued itself again.
+  bool in_work_ = false;
+  bool requeued_by_work_ = false;
 };
 
 struct RunResult {
@@ -131,5 +148,7 @@ struct RunResult {
 
 // Boot, every event, then finish(). Throws std::invalid_argument for a bad config.
 RunResult run(const Run& run, const WorldOptions& options);
+// The same in `world`, reset for the run: what a fuzz target does input after input.
+RunResult run(World& world, const Run& run, const WorldOptions& options);
 
 }  // namespace balloonbench

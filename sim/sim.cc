@@ -22,6 +22,27 @@ std::uint64_t scramble_step(std::uint64_t total) {
   return step;
 }
 
+// The inverse of `step` modulo `total` (they are coprime), so that a frame's place in
+// the boot order can be found without walking it.
+std::uint64_t inverse_mod(std::uint64_t step, std::uint64_t total) {
+  if (total < 2) return 0;
+  std::int64_t r0 = static_cast<std::int64_t>(total);
+  std::int64_t r1 = static_cast<std::int64_t>(step % total);
+  std::int64_t t0 = 0;
+  std::int64_t t1 = 1;
+  while (r1 != 0) {
+    const std::int64_t q = r0 / r1;
+    std::int64_t next = r0 - q * r1;
+    r0 = r1;
+    r1 = next;
+    next = t0 - q * t1;
+    t0 = t1;
+    t1 = next;
+  }
+  if (t0 < 0) t0 += static_cast<std::int64_t>(total);
+  return static_cast<std::uint64_t>(t0);
+}
+
 const char* basename_of(const char* path) {
   const char* slash = std::strrchr(path, '/');
   return slash != nullptr ? slash + 1 : path;
@@ -34,40 +55,99 @@ const char* basename_of(const char* path) {
 }  // namespace
 
 Sim::Sim(const Config& config, SimObserver& observer) : config_(config), observer_(observer) {
-  if (const std::string why = validate(config); !why.empty()) throw std::invalid_argument(why);
-  const std::uint64_t total = config.nr_pages + config.host_free + config.host_other;
-  owner_.assign(total, FrameOwner::free);
-  m2p_.assign(total, kNoPfn32);
-  fresh_.assign(total, 0);
-  p2m_.assign(config.max_pfn, kInvalidP2mEntry);
-  mapped_.assign(config.max_pfn, kInvalidP2mEntry);
-  page_state_.assign(config.max_pfn, PageState::outside);
-  lent_.assign(config.max_pfn, 0);
-  dirty_stamp_.assign(config.max_pfn, 0);
+  reset(config);
+}
 
-  const std::uint64_t step = scramble_step(total);
-  for (std::uint64_t k = 0; k < total; ++k) {
-    const auto frame = static_cast<frame_t>(k * step % total);
-    const mfn_t mfn = kMfnBase + frame;
-    if (k < config.nr_pages) {
-      const pfn_t pfn = k;
-      owner_[frame] = FrameOwner::self;
-      m2p_[frame] = static_cast<std::uint32_t>(pfn);
-      set_p2m(pfn, mfn);
-      // The kernel's direct map of lowmem: a PV guest's PTEs name the frame, a
-      // translated guest's the guest frame number.
-      if (!page_high_mem(pfn)) mapped_[pfn] = config.auto_translated ? pfn : mfn;
-      page_state_[pfn] = PageState::free;
-      (page_high_mem(pfn) ? free_high_ : free_low_).push_back(pfn);
-    } else if (k < config.nr_pages + config.host_free) {
-      free_pool_.push_back(frame);
-    } else {
-      owner_[frame] = FrameOwner::other;
-      other_pool_.push_back(frame);
-    }
-  }
+// Only what a run will touch is made: every pfn and frame keeps its boot state
+// (boot_pfn, boot_frame) until it is first written, and the free lists and host pools
+// start as implicit runs.
+void Sim::reset(const Config& config) {
+  if (const std::string why = validate(config); !why.empty()) throw std::invalid_argument(why);
+  config_ = config;
+  boot_frames_ = config.nr_pages + config.host_free + config.host_other;
+  scramble_step_ = scramble_step(boot_frames_);
+  unscramble_step_ = inverse_mod(scramble_step_, boot_frames_);
+  total_frames_ = boot_frames_;
+  frames_.reset(total_frames_);
+  pfns_.reset(config.max_pfn);
+  touched_pfns_.clear();
+  touched_frames_.clear();
+  fresh_list_.clear();
+  free_pool_.reset(config.nr_pages, config.host_free);
+  other_pool_.reset(config.nr_pages + config.host_free, config.host_other);
+  const std::uint64_t low = std::min(config.nr_pages, config.max_low_pfn);
+  free_low_.reset(0, low);
+  free_high_.reset(config.max_low_pfn, config.nr_pages - low);
+  populated_count_ = config.nr_pages;
   tot_pages_ = config.nr_pages;
   max_pages_ = config.max_pages;
+  capable_ = true;
+  jiffies_ = 0;
+  timer_pending_ = false;
+  timer_expires_ = 0;
+  timer_late_ = 0;
+  work_pending_ = false;
+  work_blocked_until_ = 0;
+  mem_pressure_ = 0;
+  lent_count_ = 0;
+  populate_faults_.clear();
+  decrease_faults_.clear();
+  alloc_skip_ = 0;
+  alloc_fail_ = 0;
+  contract_broken_ = false;
+  failed_allocations_ = 0;
+  dirty_.clear();
+  epoch_ = 1;
+}
+
+// Xen populated pfns [0, nr_pages) with the first boot frames; the kernel maps its
+// lowmem directly (a PV guest's PTEs name the frame, a translated guest's the guest
+// frame number) and every populated page starts free in the allocator.
+PfnState Sim::boot_pfn(pfn_t pfn) const {
+  PfnState state;
+  if (pfn >= config_.nr_pages) return state;
+  state.p2m = kMfnBase + frame_of(pfn);
+  if (!page_high_mem(pfn)) state.mapped = config_.auto_translated ? pfn : state.p2m;
+  state.page_state = PageState::free;
+  return state;
+}
+
+FrameState Sim::boot_frame(std::uint64_t frame) const {
+  FrameState state;
+  if (frame >= boot_frames_) return state;
+  const std::uint64_t k = frame * unscramble_step_ % boot_frames_;
+  if (k < config_.nr_pages) {
+    state.owner = FrameOwner::self;
+    state.m2p = static_cast<std::uint32_t>(k);
+  } else if (k >= config_.nr_pages + config_.host_free) {
+    state.owner = FrameOwner::other;
+  }
+  return state;
+}
+
+// The entry to write, listed as touched the first time.
+PfnState& Sim::pfn_entry(pfn_t pfn) {
+  PfnState& state =
+      pfns_.at(pfn, [this](std::uint64_t first, PfnState* entries, std::uint64_t count) {
+        for (std::uint64_t i = 0; i < count; ++i) entries[i] = boot_pfn(first + i);
+      });
+  if (state.touched == 0) {
+    state.touched = 1;
+    touched_pfns_.push_back(pfn);
+  }
+  return state;
+}
+
+FrameState& Sim::frame_entry(std::uint64_t frame) {
+  FrameState& state =
+      frames_.at(frame, [this](std::uint64_t first, FrameState* entries, std::uint64_t count) {
+        for (std::uint64_t i = 0; i < count; ++i) entries[i] = boot_frame(first + i);
+      });
+  if (state.touched == 0) {
+    state.touched = 1;
+    touched_frames_.push_back(frame);
+  }
+  return state;
 }
 
 long Sim::memory_op(MemoryOp op, Reservation& reservation) {
@@ -86,12 +166,14 @@ long Sim::memory_op(MemoryOp op, Reservation& reservation) {
 // the driver meaningless, so it stops the process rather than report on the driver.
 void Sim::assert_host_conserved(const char* after) const {
   const std::uint64_t accounted = free_pool_.size() + other_pool_.size() + tot_pages_;
-  if (accounted == owner_.size()) return;
+  if (accounted == total_frames_) return;
   std::fprintf(stderr,
-               "balloonbench: simulation bug after %s: free %zu + other guests %zu + this "
-               "domain %llu != %zu host frames\n",
-               after, free_pool_.size(), other_pool_.size(),
-               static_cast<unsigned long long>(tot_pages_), owner_.size());
+               "balloonbench: simulation bug after %s: free %llu + other guests %llu + this "
+               "domain %llu != %llu host frames\n",
+               after, static_cast<unsigned long long>(free_pool_.size()),
+               static_cast<unsigned long long>(other_pool_.size()),
+               static_cast<unsigned long long>(tot_pages_),
+               static_cast<unsigned long long>(total_frames_));
   std::abort();
 }
 
@@ -115,9 +197,10 @@ long Sim::populate_physmap(Reservation& reservation) {
     if (config_.auto_translated && populated(gpfn)) break;
     const frame_t frame = take_free_frame();
     const mfn_t mfn = kMfnBase + frame;
-    owner_[frame] = FrameOwner::self;
-    m2p_[frame] = static_cast<std::uint32_t>(gpfn);
-    fresh_[frame] = 1;
+    FrameState& state = frame_entry(frame);
+    state.owner = FrameOwner::self;
+    state.m2p = static_cast<std::uint32_t>(gpfn);
+    state.fresh = 1;
     fresh_list_.push_back(frame);
     ++tot_pages_;
     if (config_.auto_translated) {
@@ -147,7 +230,7 @@ long Sim::decrease_reservation(Reservation& reservation) {
     mfn_t mfn = extent;
     if (config_.auto_translated) {
       if (extent >= config_.max_pfn || !populated(extent)) break;
-      mfn = p2m_[extent];
+      mfn = p2m_entry(extent);
       set_p2m(extent, kInvalidP2mEntry);
       mark_dirty(extent);
     } else {
@@ -160,17 +243,16 @@ long Sim::decrease_reservation(Reservation& reservation) {
 }
 
 frame_t Sim::take_free_frame() {
-  const frame_t frame = free_pool_.back();
-  free_pool_.pop_back();
-  return frame;
+  return free_pool_.pop([this](std::uint64_t k) { return frame_of(k); });
 }
 
 void Sim::release_frame(frame_t frame) {
-  owner_[frame] = FrameOwner::free;
-  m2p_[frame] = kNoPfn32;
-  fresh_[frame] = 0;
+  FrameState& state = frame_entry(frame);
+  state.owner = FrameOwner::free;
+  state.m2p = kNoPfn32;
+  state.fresh = 0;
   --tot_pages_;
-  free_pool_.push_back(frame);
+  free_pool_.push(frame);
 }
 
 int Sim::update_va_mapping(pfn_t pfn, mfn_t mfn) {
@@ -178,7 +260,7 @@ int Sim::update_va_mapping(pfn_t pfn, mfn_t mfn) {
   // domain owns. Clearing an entry (pte 0) is always accepted.
   if (pfn >= config_.max_pfn || page_high_mem(pfn)) return -static_cast<int>(kEinval);
   if (mfn != kInvalidP2mEntry && !mappable(mfn)) return -static_cast<int>(kEinval);
-  mapped_[pfn] = mfn;
+  pfn_entry(pfn).mapped = mfn;
   mark_dirty(pfn);
   return 0;
 }
@@ -201,27 +283,27 @@ std::optional<pfn_t> Sim::alloc_page(Gfp gfp) {
       return std::nullopt;
     }
   }
-  std::vector<pfn_t>& list = (gfp == Gfp::balloon && !free_high_.empty()) ? free_high_ : free_low_;
+  LazyStack& list = (gfp == Gfp::balloon && !free_high_.empty()) ? free_high_ : free_low_;
   if (list.empty()) {
     ++failed_allocations_;
     return std::nullopt;
   }
-  const pfn_t pfn = list.back();
-  list.pop_back();
-  page_state_[pfn] = PageState::allocated;
+  const pfn_t pfn = list.pop([](std::uint64_t k) { return k; });
+  pfn_entry(pfn).page_state = PageState::allocated;
   mark_dirty(pfn);
   return pfn;
 }
 
 void Sim::free_page(pfn_t pfn) {
   need_pfn(pfn, "free_page of a pfn beyond max_pfn");
-  if (page_state_[pfn] == PageState::free)
+  PfnState& state = pfn_entry(pfn);
+  if (state.page_state == PageState::free)
     bug(__FILE__, __LINE__, "Bad page state: free_page of a free page");
-  page_state_[pfn] = PageState::free;
-  (page_high_mem(pfn) ? free_high_ : free_low_).push_back(pfn);
+  state.page_state = PageState::free;
+  (page_high_mem(pfn) ? free_high_ : free_low_).push(static_cast<std::uint32_t>(pfn));
   // The frame behind the page now belongs to the guest's allocator.
-  const mfn_t mfn = p2m_[pfn];
-  if (frame_valid(mfn)) fresh_[mfn - kMfnBase] = 0;
+  const mfn_t mfn = state.p2m;
+  if (frame_valid(mfn) && fresh(mfn)) frame_entry(mfn - kMfnBase).fresh = 0;
   mark_dirty(pfn);
 }
 
@@ -229,7 +311,7 @@ void Sim::free_page(pfn_t pfn) {
 // out (until freed) or never held, none for a free page.
 int Sim::page_count(pfn_t pfn) const {
   need_pfn(pfn, "page_count of a pfn beyond max_pfn");
-  return page_state_[pfn] == PageState::free ? 0 : 1;
+  return page_state(pfn) == PageState::free ? 0 : 1;
 }
 
 void Sim::scrub_page(pfn_t pfn) {
@@ -237,14 +319,14 @@ void Sim::scrub_page(pfn_t pfn) {
   // Writing to a page with nothing behind it faults the kernel.
   if (!populated(pfn)) bug(__FILE__, __LINE__, "scrub of an unpopulated page");
   // Lowmem is written through the kernel's direct map, in either mode.
-  if (!page_high_mem(pfn) && mapped_[pfn] == kInvalidP2mEntry) {
+  if (!page_high_mem(pfn) && mapping(pfn) == kInvalidP2mEntry) {
     bug(__FILE__, __LINE__, "scrub of an unmapped lowmem page");
   }
 }
 
 mfn_t Sim::pfn_to_mfn(pfn_t pfn) const {
   if (config_.auto_translated) return pfn;
-  return pfn < config_.max_pfn ? p2m_[pfn] : kInvalidP2mEntry;
+  return pfn < config_.max_pfn ? p2m_entry(pfn) : kInvalidP2mEntry;
 }
 
 pfn_t Sim::mfn_to_pfn(mfn_t mfn) const {
@@ -325,14 +407,20 @@ void Sim::clear_faults() {
   alloc_fail_ = 0;
   timer_late_ = 0;
   work_blocked_until_ = jiffies_;
+  mem_pressure_ = 0;
+}
+
+long Sim::si_mem_available() const {
+  const std::uint64_t free_pages = free_low_.size() + free_high_.size();
+  return free_pages > mem_pressure_ ? static_cast<long>(free_pages - mem_pressure_) : 0;
 }
 
 std::uint64_t Sim::host_take(std::uint64_t frames) {
   const std::uint64_t moved = std::min<std::uint64_t>(frames, free_pool_.size());
   for (std::uint64_t i = 0; i < moved; ++i) {
     const frame_t frame = take_free_frame();
-    owner_[frame] = FrameOwner::other;
-    other_pool_.push_back(frame);
+    frame_entry(frame).owner = FrameOwner::other;
+    other_pool_.push(frame);
   }
   assert_host_conserved("host_take");
   return moved;
@@ -341,10 +429,9 @@ std::uint64_t Sim::host_take(std::uint64_t frames) {
 std::uint64_t Sim::host_free(std::uint64_t frames) {
   const std::uint64_t moved = std::min<std::uint64_t>(frames, other_pool_.size());
   for (std::uint64_t i = 0; i < moved; ++i) {
-    const frame_t frame = other_pool_.back();
-    other_pool_.pop_back();
-    owner_[frame] = FrameOwner::free;
-    free_pool_.push_back(frame);
+    const frame_t frame = other_pool_.pop([this](std::uint64_t k) { return frame_of(k); });
+    frame_entry(frame).owner = FrameOwner::free;
+    free_pool_.push(frame);
   }
   assert_host_conserved("host_free");
   return moved;
@@ -354,22 +441,26 @@ void Sim::set_max_pages(std::uint64_t pages) { max_pages_ = std::max(pages, tot_
 
 void Sim::ensure_free_frames(std::uint64_t frames) {
   if (free_frames() < frames) host_free(frames - free_frames());
-  while (free_frames() < frames) {
-    free_pool_.push_back(static_cast<frame_t>(owner_.size()));
-    owner_.push_back(FrameOwner::free);
-    m2p_.push_back(kNoPfn32);
-    fresh_.push_back(0);
+  // New frames start free (boot_frame), so growing the host writes nothing per frame.
+  if (free_frames() < frames) {
+    const std::uint64_t grown = frames - free_frames();
+    for (std::uint64_t i = 0; i < grown; ++i)
+      free_pool_.push(static_cast<frame_t>(total_frames_ + i));
+    total_frames_ += grown;
+    frames_.grow(total_frames_);
   }
   assert_host_conserved("ensure_free_frames");
 }
 
 void Sim::lend(pfn_t pfn) {
-  lent_[pfn] = 1;
+  if (pfn_entry(pfn).lent == 0) ++lent_count_;
+  pfn_entry(pfn).lent = 1;
   mark_dirty(pfn);
 }
 
 void Sim::unlend(pfn_t pfn) {
-  lent_[pfn] = 0;
+  if (pfn_entry(pfn).lent != 0) --lent_count_;
+  pfn_entry(pfn).lent = 0;
   mark_dirty(pfn);
 }
 
@@ -379,26 +470,29 @@ void Sim::timer_fired() {
 }
 
 void Sim::set_p2m(pfn_t pfn, mfn_t mfn) {
-  const bool was = p2m_[pfn] != kInvalidP2mEntry;
+  PfnState& state = pfn_entry(pfn);
+  const bool was = state.p2m != kInvalidP2mEntry;
   const bool now = mfn != kInvalidP2mEntry;
-  p2m_[pfn] = mfn;
+  state.p2m = mfn;
   if (was && !now) --populated_count_;
   if (!was && now) ++populated_count_;
 }
 
 void Sim::mark_dirty(pfn_t pfn) {
-  if (pfn >= config_.max_pfn || dirty_stamp_[pfn] == epoch_) return;
-  dirty_stamp_[pfn] = epoch_;
+  if (pfn >= config_.max_pfn) return;
+  PfnState& state = pfn_entry(pfn);
+  if (state.dirty_stamp == epoch_) return;
+  state.dirty_stamp = epoch_;
   dirty_.push_back(pfn);
 }
 
 void Sim::end_step() {
-  for (const frame_t frame : fresh_list_) fresh_[frame] = 0;
+  for (const frame_t frame : fresh_list_) frame_entry(frame).fresh = 0;
   fresh_list_.clear();
   dirty_.clear();
   contract_broken_ = false;
   if (++epoch_ == 0) {
-    std::fill(dirty_stamp_.begin(), dirty_stamp_.end(), 0);
+    pfns_.for_each_stored([](PfnState& state) { state.dirty_stamp = 0; });
     epoch_ = 1;
   }
 }

@@ -6,6 +6,7 @@
 // knob. There is no clock and no hidden randomness: the same calls give the same run.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -14,6 +15,7 @@
 
 #include "driver/env.h"
 #include "sim/config.h"
+#include "sim/lazy_table.h"
 
 namespace balloonbench {
 
@@ -35,6 +37,23 @@ inline constexpr std::uint32_t kNoPfn32 = ~std::uint32_t{0};
 // The guest allocator's view of a pfn: outside it (ballooned, lent, or never
 // populated), free in it, or handed out by it.
 enum class PageState : std::uint8_t { outside, free, allocated };
+
+// Everything the simulation knows about one pfn and about one machine frame. Entries
+// nobody wrote keep their boot state, which Sim computes from the configuration.
+struct PfnState {
+  mfn_t p2m = kInvalidP2mEntry;     // P2M (Xen's physmap when auto-translated)
+  mfn_t mapped = kInvalidP2mEntry;  // the kernel's direct mapping (lowmem only)
+  std::uint32_t dirty_stamp = 0;    // == the step's epoch when dirty in this step
+  PageState page_state = PageState::outside;
+  std::uint8_t lent = 0;
+  std::uint8_t touched = 0;  // written since the run began (listed in touched pfns)
+};
+struct FrameState {
+  std::uint32_t m2p = kNoPfn32;
+  FrameOwner owner = FrameOwner::free;
+  std::uint8_t fresh = 0;    // populate gave it in this step; the allocator has not
+  std::uint8_t touched = 0;  // written since the run began (listed in touched frames)
+};
 
 // What Sim::bug throws: the guest kernel stopped at a BUG.
 struct KernelBug {
@@ -58,6 +77,10 @@ class SimObserver {
 class Sim final : public Env {
  public:
   Sim(const Config& config, SimObserver& observer);
+  // Start again from `config`, as a new Sim would, keeping the memory already
+  // allocated. Throws std::invalid_argument (and leaves the Sim unchanged) for a
+  // configuration validate() rejects.
+  void reset(const Config& config);
 
   // Env.
   long memory_op(MemoryOp op, Reservation& reservation) override;
@@ -74,7 +97,15 @@ class Sim final : public Env {
   bool phys_to_machine_mapping_valid(pfn_t pfn) const override;
   std::uint64_t jiffies() const override { return jiffies_; }
   void mod_timer(std::uint64_t expires) override;
+  void del_timer() override { timer_pending_ = false; }
   void schedule_work() override;
+  // Free pages in the allocator, less the pages a mem_pressure fault holds back.
+  long si_mem_available() const override;
+  // A fixed share of the guest: max_pfn / 64, at least 32 pages (Linux's is the zones'
+  // high watermarks and lowmem reserves, about 1-2% of memory and never nothing).
+  std::uint64_t totalreserve_pages() const override {
+    return std::max<std::uint64_t>(config_.max_pfn / 64, 32);
+  }
   bool capable_sys_admin() const override { return capable_; }
   [[noreturn]] void bug(const char* file, int line, const char* condition) override;
 
@@ -85,6 +116,9 @@ class Sim final : public Env {
   void arm_alloc_failures(std::uint64_t skip, std::uint64_t count);
   void arm_timer_late(std::uint64_t delay_jiffies);
   void delay_work(std::uint64_t delay_jiffies);
+  // The guest's own use of memory, as si_mem_available() sees it: that many pages
+  // fewer are available until the next mem_pressure or the heal.
+  void arm_mem_pressure(std::uint64_t pages) { mem_pressure_ = pages; }
   // Heal: drop every armed fault and let allocations succeed.
   void clear_faults();
 
@@ -118,31 +152,47 @@ class Sim final : public Env {
   std::uint64_t max_pages() const { return max_pages_; }
   std::uint64_t free_frames() const { return free_pool_.size(); }
   std::uint64_t other_frames() const { return other_pool_.size(); }
-  std::uint64_t total_frames() const { return owner_.size(); }
+  std::uint64_t total_frames() const { return total_frames_; }
   std::uint64_t populated_count() const { return populated_count_; }
-  bool populated(pfn_t pfn) const { return p2m_[pfn] != kInvalidP2mEntry; }
-  mfn_t p2m_entry(pfn_t pfn) const { return p2m_[pfn]; }
+  bool populated(pfn_t pfn) const { return pfn_field(pfn, &PfnState::p2m) != kInvalidP2mEntry; }
+  mfn_t p2m_entry(pfn_t pfn) const { return pfn_field(pfn, &PfnState::p2m); }
   // The kernel's direct mapping of a lowmem pfn: the frame a PV guest's PTE names, the
   // guest frame number a translated guest's names, or kInvalidP2mEntry.
-  mfn_t mapping(pfn_t pfn) const { return mapped_[pfn]; }
-  PageState page_state(pfn_t pfn) const { return page_state_[pfn]; }
-  bool lent(pfn_t pfn) const { return lent_[pfn] != 0; }
-  bool frame_valid(mfn_t mfn) const { return mfn >= kMfnBase && mfn - kMfnBase < owner_.size(); }
-  FrameOwner owner(mfn_t mfn) const { return owner_[mfn - kMfnBase]; }
+  mfn_t mapping(pfn_t pfn) const { return pfn_field(pfn, &PfnState::mapped); }
+  PageState page_state(pfn_t pfn) const { return pfn_field(pfn, &PfnState::page_state); }
+  bool lent(pfn_t pfn) const { return pfn_field(pfn, &PfnState::lent) != 0; }
+  std::uint64_t lent_count() const { return lent_count_; }
+  bool frame_valid(mfn_t mfn) const { return mfn >= kMfnBase && mfn - kMfnBase < total_frames_; }
+  FrameOwner owner(mfn_t mfn) const { return frame_field(mfn - kMfnBase, &FrameState::owner); }
   pfn_t m2p(mfn_t mfn) const {
-    const std::uint32_t pfn = m2p_[mfn - kMfnBase];
+    const std::uint32_t pfn = frame_field(mfn - kMfnBase, &FrameState::m2p);
     return pfn == kNoPfn32 ? kInvalidP2mEntry : pfn;
   }
   // A frame populate handed out that the guest has not yet given to its allocator.
-  bool fresh(mfn_t mfn) const { return fresh_[mfn - kMfnBase] != 0; }
+  bool fresh(mfn_t mfn) const { return frame_field(mfn - kMfnBase, &FrameState::fresh) != 0; }
   // The frame Xen holds behind a pfn (both modes), or kInvalidP2mEntry.
-  mfn_t backing_frame(pfn_t pfn) const { return p2m_[pfn]; }
+  mfn_t backing_frame(pfn_t pfn) const { return pfn_field(pfn, &PfnState::p2m); }
+  // Everything about a pfn below max_pfn, or a frame index below total_frames().
+  PfnState pfn_state(pfn_t pfn) const {
+    const PfnState* stored = pfns_.find(pfn);
+    return stored != nullptr ? *stored : boot_pfn(pfn);
+  }
+  FrameState frame_state(std::uint64_t frame) const {
+    const FrameState* stored = frames_.find(frame);
+    return stored != nullptr ? *stored : boot_frame(frame);
+  }
+  // The frame Xen populated the pfn with at boot, or kInvalidP2mEntry.
+  mfn_t boot_p2m(pfn_t pfn) const { return boot_pfn(pfn).p2m; }
+  // Every pfn (frame index) whose state may differ from boot: those written since the
+  // run began, each once, in the order first written.
+  const std::vector<pfn_t>& touched_pfns() const { return touched_pfns_; }
+  const std::vector<std::uint64_t>& touched_frames() const { return touched_frames_; }
   bool contract_broken() const { return contract_broken_; }
   std::uint64_t failed_allocations() const { return failed_allocations_; }
 
   // pfns whose state changed since the last clear, each listed once.
   const std::vector<pfn_t>& dirty_pfns() const { return dirty_; }
-  bool dirty(pfn_t pfn) const { return dirty_stamp_[pfn] == epoch_; }
+  bool dirty(pfn_t pfn) const { return pfn_field(pfn, &PfnState::dirty_stamp) == epoch_; }
   // End of a step: forget dirty pfns, fresh frames and the contract-break flag.
   void end_step();
 
@@ -151,6 +201,26 @@ class Sim final : public Env {
     bool error;
     std::uint64_t value;
   };
+
+  // One field of a pfn's or a frame's state, without copying the rest.
+  template <class Field>
+  Field pfn_field(pfn_t pfn, Field PfnState::*field) const {
+    const PfnState* stored = pfns_.find(pfn);
+    return stored != nullptr ? stored->*field : boot_pfn(pfn).*field;
+  }
+  template <class Field>
+  Field frame_field(std::uint64_t frame, Field FrameState::*field) const {
+    const FrameState* stored = frames_.find(frame);
+    return stored != nullptr ? stored->*field : boot_frame(frame).*field;
+  }
+  // Boot state (SPEC §1.2): the k-th boot frame is frame k * step mod total; the
+  // first nr_pages of them back pfns 0, 1, ..., then come the free frames and other
+  // guests' frames. Frames the host grew later start free.
+  std::uint64_t frame_of(std::uint64_t k) const { return k * scramble_step_ % boot_frames_; }
+  PfnState boot_pfn(pfn_t pfn) const;
+  FrameState boot_frame(std::uint64_t frame) const;
+  PfnState& pfn_entry(pfn_t pfn);
+  FrameState& frame_entry(std::uint64_t frame);
 
   long populate_physmap(Reservation& reservation);
   long decrease_reservation(Reservation& reservation);
@@ -163,28 +233,31 @@ class Sim final : public Env {
   // Host conservation: free + other guests' + this domain's frames == all frames.
   void assert_host_conserved(const char* after) const;
 
-  const Config config_;
+  Config config_;
   SimObserver& observer_;
 
+  // How boot frames are scattered (frame_of) and back again.
+  std::uint64_t boot_frames_ = 0;
+  std::uint64_t scramble_step_ = 1;
+  std::uint64_t unscramble_step_ = 1;
+
   // Xen: frames (index = mfn - kMfnBase), their owners, the M2P, the domain.
-  std::vector<FrameOwner> owner_;
-  std::vector<std::uint32_t> m2p_;
-  std::vector<std::uint8_t> fresh_;
+  LazyTable<FrameState, 6> frames_;
+  std::uint64_t total_frames_ = 0;
   std::vector<frame_t> fresh_list_;
-  std::vector<frame_t> free_pool_;
-  std::vector<frame_t> other_pool_;
+  LazyStack free_pool_;
+  LazyStack other_pool_;
   std::uint64_t tot_pages_ = 0;
   std::uint64_t max_pages_ = 0;
 
   // The guest: P2M (Xen's physmap when auto-translated), kernel mappings of lowmem
-  // (frames for a PV guest, guest frame numbers for a translated one),
-  // the allocator's free lists, pages lent to backends.
-  std::vector<mfn_t> p2m_;
-  std::vector<mfn_t> mapped_;
-  std::vector<PageState> page_state_;
-  std::vector<std::uint8_t> lent_;
-  std::vector<pfn_t> free_low_;
-  std::vector<pfn_t> free_high_;
+  // (frames for a PV guest, guest frame numbers for a translated one), the
+  // allocator's state and free lists, pages lent to backends.
+  LazyTable<PfnState, 8> pfns_;
+  std::vector<pfn_t> touched_pfns_;
+  std::vector<std::uint64_t> touched_frames_;
+  LazyStack free_low_;
+  LazyStack free_high_;
   std::uint64_t populated_count_ = 0;
   bool capable_ = true;
 
@@ -195,6 +268,8 @@ class Sim final : public Env {
   std::uint64_t timer_late_ = 0;
   bool work_pending_ = false;
   std::uint64_t work_blocked_until_ = 0;
+  std::uint64_t mem_pressure_ = 0;
+  std::uint64_t lent_count_ = 0;  // pfns lent to backends
 
   // Armed faults.
   std::deque<PopulateFault> populate_faults_;
@@ -206,7 +281,6 @@ class Sim final : public Env {
 
   // Dirty tracking: a pfn is listed when its stamp differs from the current epoch.
   std::vector<pfn_t> dirty_;
-  std::vector<std::uint32_t> dirty_stamp_;
   std::uint32_t epoch_ = 1;
 
   // Lets the checker's own tests corrupt one fact at a time (tests/ only).

@@ -41,7 +41,9 @@ balloonbench::Run every_kind_run() {
                 events::decrease_short(9),
                 events::release_driver_page(3),
                 events::sysfs_target_kb("3600\n", false),
-                events::sysfs_target("512M")};
+                events::sysfs_target("512M"),
+                events::sysfs_knob(BackoffKnob::max_retry_count, "0x8\n"),
+                events::mem_pressure(300)};
   return run;
 }
 
@@ -71,7 +73,8 @@ TEST(Codec, EncodeThenDecodeGivesTheSameRun) {
 }
 
 TEST(Codec, EncodingsOfTheBoundsRoundTrip) {
-  for (const std::uint64_t max_pfn : {kDecodeMinPfn, std::uint64_t{1024}, kDecodeMaxPfn}) {
+  // The largest guests' bounds are their windows' (LargeGuestsReadTheirPagesInWindows).
+  for (const std::uint64_t max_pfn : {kDecodeMinPfn, std::uint64_t{1024}, kDecodeMaxPfnVersion2}) {
     balloonbench::Run run;
     run.config.max_pfn = max_pfn;
     run.config.nr_pages = max_pfn;
@@ -124,6 +127,85 @@ TEST(Codec, GuestSizesAreSpreadOverOctaves) {
     ++per_octave[octave];
   }
   for (const int count : per_octave) EXPECT_EQ(count, 8192);
+}
+
+TEST(Codec, LargeGuestsReadTheirPagesInWindows) {
+  // Past 2048 pfns, fields in pages are read within 4096 pages of where the guest
+  // booted (8192 for host frames and the cap), so a decoded run stays cheap.
+  const std::vector<std::uint64_t> sizes{2050,  4094,  4096,   8188,   32752,
+                                         32768, 65536, 131072, 262016, 262144};
+  for (const std::uint64_t max_pfn : sizes) {
+    balloonbench::Run run;
+    run.config.max_pfn = max_pfn;
+    run.config.nr_pages = max_pfn - 100;
+    run.config.max_low_pfn = max_pfn - 1000;
+    run.config.max_pages = run.config.nr_pages + 8192;
+    run.config.host_free = 8192;
+    run.config.host_other = 1000;
+    const std::uint64_t nr = run.config.nr_pages;
+    run.events = {events::set_target(nr > 4000 ? nr - 4000 : 0), events::host_take(8192),
+                  events::in_flight(InFlightAction::set_target, nr + 4096),
+                  events::set_max_pages(nr + 8192), events::run_work()};
+    ASSERT_EQ(encodable(run), "") << max_pfn;
+    EXPECT_EQ(decode(encode(run)), run) << max_pfn;
+    run.events = {events::set_target(nr + 4097)};
+    EXPECT_NE(encodable(run), "") << max_pfn;
+  }
+}
+
+TEST(Codec, ALargeGuestIsOneOfItsOctavesSteps) {
+  // Past 2048 pfns a size is a 1,024th step of its octave: 4096-8188 by fours.
+  balloonbench::Run run;
+  run.config.max_low_pfn = run.config.max_pages = run.config.max_pfn = 4098;
+  EXPECT_NE(encodable(run).find("between the steps of its octave"), std::string::npos)
+      << encodable(run);
+  run.config.max_low_pfn = run.config.max_pages = run.config.max_pfn = 4100;
+  EXPECT_EQ(encodable(run), "");
+}
+
+TEST(Codec, OneEighthOfGuestsAreLargeAndReachTheLargestSize) {
+  int large = 0;
+  int largest = 0;
+  for (unsigned raw = 0; raw < 65536; ++raw) {
+    const std::vector<std::uint8_t> bytes{kFormatVersion, static_cast<std::uint8_t>(raw & 0xff),
+                                          static_cast<std::uint8_t>(raw >> 8)};
+    const std::uint64_t pfns = decode(bytes).config.max_pfn;
+    if (pfns >= 2048) ++large;
+    if (pfns == kDecodeMaxPfn) ++largest;
+  }
+  EXPECT_EQ(large, 8192);
+  EXPECT_EQ(largest, 1024);
+}
+
+TEST(Codec, Version2FilesKeepTheirMeaning) {
+  // Version 2 read the last octave of max_pfn as 2048; a guest below 2048 pfns reads
+  // the same in both versions, and so do its events (of the kinds version 2 knew).
+  std::vector<std::uint8_t> bytes = encode(balloonbench::Run{with_host(small_guest(), 256), {}});
+  bytes[2] ^= 0x24;  // 1024 becomes octave 7, large octave 1 (4096 from version 3 on)
+  DecodeInfo info;
+  bytes[0] = 2;
+  EXPECT_EQ(decode(bytes, &info).config.max_pfn, 2048U);
+  EXPECT_EQ(info.read_as, 2U);
+  bytes[0] = 3;
+  EXPECT_GT(decode(bytes).config.max_pfn, 2048U);
+
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 2000; ++i) {
+    std::vector<std::uint8_t> input = random_bytes(rng, 200);
+    if (input.empty()) continue;
+    input[0] = 2;
+    const balloonbench::Run old = decode(input);
+    if (old.config.max_pfn >= 2048) continue;
+    input[0] = 3;
+    const balloonbench::Run now = decode(input);
+    ASSERT_EQ(now.config, old.config) << to_hex(input);
+    // Kind bytes of 22 and more read differently (modulo 22, then 24): compare up to
+    // the first event whose kind changed.
+    for (std::size_t e = 0; e < std::min(now.events.size(), old.events.size()); ++e) {
+      if (now.events[e].kind != old.events[e].kind) break;
+      ASSERT_EQ(now.events[e], old.events[e]) << to_hex(input) << " event " << e;
+    }
+  }
 }
 
 TEST(Codec, ArbitraryBytesAlwaysDecodeToABoundedEncodableRun) {

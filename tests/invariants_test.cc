@@ -13,7 +13,9 @@ namespace balloonbench::testing {
 namespace {
 
 using events::alloc_empty;
+using events::alloc_fail;
 using events::free_empty;
+using events::mem_pressure;
 using events::populate_limit;
 using events::run_work;
 using events::set_target;
@@ -39,6 +41,8 @@ std::vector<Canary> canaries() {
   Config small_start = small_guest();
   small_start.nr_pages = 100;
   const Config starved = with_host(small_guest(), 0);
+  Config small_balloon = small_guest();
+  small_balloon.nr_pages = 1000;
   return {
       {Mutation::forget_current_pages,
        InvariantId::ledger,
@@ -64,6 +68,19 @@ std::vector<Canary> canaries() {
       {Mutation::bug_on_short_populate,
        InvariantId::no_bug,
        {small_guest(), {populate_limit(100), set_target(900), run_work()}}},
+      // Linux's driver (variant mainline), on a guest with a 24-page balloon.
+      {Mutation::fix_cancelled_balloon_action,
+       InvariantId::rearm,
+       {small_balloon, {alloc_empty(24), set_target(1010), run_work()}}},
+      {Mutation::fix_alloc_error_path_accounting,
+       InvariantId::ledger,
+       {small_balloon, {alloc_fail(0, 64), alloc_empty(40)}}},
+      {Mutation::fix_accounting_without_hotplug,
+       InvariantId::converge,
+       {small_balloon, {alloc_empty(24), set_target(1010), run_work(), free_empty(0)}}},
+      {Mutation::xsa300_no_reserve_backoff,
+       InvariantId::progress,
+       {small_guest(), {mem_pressure(1024), set_target(300), run_work(), run_work(), run_work()}}},
   };
 }
 
@@ -81,9 +98,10 @@ const Canary& canary_for(Mutation mutation) {
 RunResult expect_caught(Mutation mutation) {
   const Canary& canary = canary_for(mutation);
   const Scenario& scenario = canary.scenario;
-  const RunResult sound = run_events(scenario.config, scenario.events);
+  const Variant variant = mutation_variant(mutation);
+  const RunResult sound = run_events(scenario.config, scenario.events, variant);
   EXPECT_EQ(sound.outcome, Outcome::clean) << "unbroken core: " << describe(sound);
-  const RunResult broken = run_events(scenario.config, scenario.events, Variant::fixed, mutation);
+  const RunResult broken = run_events(scenario.config, scenario.events, variant, mutation);
   EXPECT_EQ(broken.outcome, Outcome::violation);
   EXPECT_TRUE(has(broken, canary.caught_by))
       << "expected " << invariant_name(canary.caught_by) << " under " << mutation_name(mutation)
@@ -229,7 +247,7 @@ TEST(Checker, ViolationTextNamesTheIdAndTheEvent) {
 }
 
 TEST(Checker, VariantsMutationsAndOutcomesHaveNames) {
-  for (const Variant variant : {Variant::fixed, Variant::legacy}) {
+  for (const Variant variant : {Variant::fixed, Variant::legacy, Variant::mainline}) {
     EXPECT_EQ(parse_variant(variant_name(variant)), variant);
   }
   EXPECT_EQ(parse_variant("Fixed"), std::nullopt);

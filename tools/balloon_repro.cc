@@ -42,7 +42,8 @@ const char kUsage[] =
     "  --diff                  replay on the source driver and, beside it, on the port\n"
     "                          of the same kind; report the first event after which\n"
     "                          they differ, side by side (exit 1), else 'agree'\n"
-    "  --mutant NAME           seed a named bug into the fixed core (see the README)\n"
+    "  --mutant NAME           seed a named bug into its variant's driver (see the README;\n"
+    "                          it picks the variant when --variant is not given)\n"
     "  --hex HEX               replay this encoded run, as printed by a reproduce line\n"
     "  --quiet                 print only the verdict, one line per input\n"
     "  --json                  print verdict and trace as JSON, one object per line per input\n"
@@ -56,8 +57,9 @@ const char kUsage[] =
     "                          refuses to overwrite an existing file\n"
     "  --list-invariants       print the invariant catalogue's ids, one per line, and exit\n"
     "  --list-legacy-breaks    print the ids of the invariants legacy breaks, and exit\n"
-    "  --list-mutants          print each seeded bug and the failure key it exists to\n"
-    "                          cause (invariant:<id>, or sanitizer:<kind>), and exit\n"
+    "  --list-mutants          print each seeded bug, the failure key it exists to cause\n"
+    "                          (invariant:<id>, or sanitizer:<kind>) and its variant,\n"
+    "                          and exit\n"
     "  -h, --help              this text\n"
     "\n"
     "exit status: 0 no violation (with --expect: every input as expected), 1 a violation\n"
@@ -100,6 +102,7 @@ std::string variant_list() {
 
 // Parses argv; returns an exit status when the command line is unusable or --help.
 std::optional<int> parse(int argc, char** argv, Options& options) {
+  bool variant_given = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     std::string value;
@@ -123,7 +126,8 @@ std::optional<int> parse(int argc, char** argv, Options& options) {
       return kExitClean;
     } else if (arg == "--list-mutants") {
       for (const Mutation mutation : all_mutations())
-        std::printf("%s %s\n", mutation_name(mutation), expected_failure_key(mutation).c_str());
+        std::printf("%s %s %s\n", mutation_name(mutation), expected_failure_key(mutation).c_str(),
+                    variant_name(mutation_variant(mutation)));
       return kExitClean;
     } else if (arg == "--list-legacy-breaks") {
       for (const InvariantId id : all_invariants()) {
@@ -137,6 +141,7 @@ std::optional<int> parse(int argc, char** argv, Options& options) {
       const std::optional<Variant> variant = parse_variant(value);
       if (!variant) return usage_error("unknown variant '" + value + "' (" + variant_list() + ")");
       options.world.variant = *variant;
+      variant_given = true;
     } else if (arg == "--mutant") {
       const std::optional<Mutation> mutation = parse_mutation(value);
       if (!mutation) return usage_error("unknown mutation '" + value + "'");
@@ -169,6 +174,17 @@ std::optional<int> parse(int argc, char** argv, Options& options) {
     }
   }
   if (options.paths.empty() && options.hex.empty()) return usage_error("no input given");
+  // A mutation belongs to one variant: --mutant alone picks it, and a --variant must
+  // agree.
+  if (options.world.mutation != Mutation::none) {
+    const Variant owner = mutation_variant(options.world.mutation);
+    if (variant_given && options.world.variant != owner) {
+      return usage_error(std::string("mutation ") + mutation_name(options.world.mutation) +
+                         " is seeded into variant " + variant_name(owner) + ", not " +
+                         variant_name(options.world.variant));
+    }
+    options.world.variant = owner;
+  }
   if (options.quiet && options.json) return usage_error("--quiet and --json exclude each other");
   if (options.diff) {
     if (!parse_variant("source")) {

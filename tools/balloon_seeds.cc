@@ -129,6 +129,23 @@ std::vector<Seed> event_seeds() {
       run_seed("big-swings", big,
                {set_target(1900), run_work(), set_target(100), run_work(), set_target(4000),
                 run_work()}),
+      // Linux's driver (variant mainline); the others ignore these events or read them
+      // as what they are to them. A backend borrows every ballooned page; the thread,
+      // finding the balloon empty, cancels; the pages come back.
+      run_seed("backend-borrows-the-balloon", guest(256, 200, 64, 0),
+               {alloc_empty(56), set_target(220), run_work(), free_empty(0), run_work()}),
+      // Nothing available to give back: the thread must back off, not spin.
+      run_seed("nothing-available", guest(256, 200, 0, 0),
+               {mem_pressure(200), set_target(100), run_work(), run_work(), run_work(), tick(150),
+                mem_pressure(0), run_work()}),
+      // The back-off knobs, and a populate that keeps failing: the delay doubles up to
+      // its cap, the retries run out, the action is cancelled; a new target resumes it.
+      run_seed(
+          "back-off-and-cancel", guest(256, 128, 0, 0),
+          {sysfs_knob(BackoffKnob::max_schedule_delay, "4\n"),
+           sysfs_knob(BackoffKnob::max_retry_count, "0x5"),
+           sysfs_knob(BackoffKnob::max_retry_count, "five"), set_target(200), run_work(), tick(400),
+           tick(400), tick(400), host_free(40), set_target(180), run_work(), tick(200)}),
   };
 }
 

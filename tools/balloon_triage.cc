@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tools/files.h"
+#include "tools/report_html.h"
 #include "tools/triage.h"
 
 namespace {
@@ -25,18 +26,29 @@ namespace fs = std::filesystem;
 constexpr int kExitNothingNew = 0;
 constexpr int kExitNewFailure = 1;
 constexpr int kExitUnusable = 2;
+// bench/tte.sh writes a few kilobytes per bug.
+constexpr std::size_t kTteLimitBytes = std::size_t{16} << 20;
+
+// What balloon-triage reads beyond the triage's own options: the report's extras.
+struct Extras {
+  std::string tte_json;
+  std::string coverage_html;
+};
 
 const char kUsage[] =
     "usage: balloon-triage --run DIR --bin DIR --regressions DIR [--variant fixed|legacy]\n"
-    "                      [--mutant NAME] [--jobs N] [--seconds N]\n"
+    "                      [--mutant NAME] [--jobs N] [--seconds N] [--tte FILE]\n"
+    "                      [--coverage-html PATH]\n"
     "       balloon-triage --key LOG [ARTIFACT_NAME]\n"
     "\n"
     "--key prints the key of the first failure in LOG (the output of one run of a fuzz\n"
     "target or its replay executable), as below; ARTIFACT_NAME is the name libFuzzer\n"
     "gave the input, for hangs and OOMs. It prints nothing when LOG holds no failure.\n"
     "\n"
-    "Triages the crashes of a nightly run and writes DIR/report.md and DIR/report.json\n"
-    "(each written whole, then renamed into place), then prints report.md. The run\n"
+    "Triages the crashes of a nightly run and writes DIR/report.md, DIR/report.json and\n"
+    "DIR/report.html (each written whole, then renamed into place), then prints\n"
+    "report.md. report.html is one static page that loads nothing: the same tables,\n"
+    "and per crash the first lines of its trace and, for a run, its timeline. The run\n"
     "directory is the one ci/nightly lays out: fuzz/<target>/{log,status,seconds,\n"
     "corpus_before,corpus_after,merge}, crashes/<target>/ and, unless the properties\n"
     "were skipped, props/{seed,cases,size,result}.\n"
@@ -56,6 +68,9 @@ const char kUsage[] =
     "  --mutant NAME      the bug seeded into it, if any\n"
     "  --jobs N           fuzzing processes, for the report (default 1)\n"
     "  --seconds N        fuzzing time per target, for the report (default 0)\n"
+    "  --tte FILE         the JSON of ci/bench --tte: report.html shows its table\n"
+    "  --coverage-html PATH\n"
+    "                     a coverage report's index.html: report.html links to it\n"
     "  -h, --help         this text\n"
     "\n"
     "A crash is known only on legacy without a seeded bug, when a corpus/regressions\n"
@@ -78,7 +93,7 @@ std::optional<unsigned> positive(const std::string& text) {
 }
 
 // Parses argv; returns an exit status when the command line is unusable or --help.
-std::optional<int> parse(int argc, char** argv, Options& options) {
+std::optional<int> parse(int argc, char** argv, Options& options, Extras& extras) {
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") {
@@ -86,7 +101,8 @@ std::optional<int> parse(int argc, char** argv, Options& options) {
       return kExitNothingNew;
     }
     if (arg != "--run" && arg != "--bin" && arg != "--regressions" && arg != "--variant" &&
-        arg != "--mutant" && arg != "--jobs" && arg != "--seconds") {
+        arg != "--mutant" && arg != "--jobs" && arg != "--seconds" && arg != "--tte" &&
+        arg != "--coverage-html") {
       return usage_error("unknown argument '" + arg + "'");
     }
     if (i + 1 >= argc) return usage_error(arg + " needs a value");
@@ -97,6 +113,10 @@ std::optional<int> parse(int argc, char** argv, Options& options) {
       options.bin_dir = value;
     } else if (arg == "--regressions") {
       options.regressions_dir = value;
+    } else if (arg == "--tte") {
+      extras.tte_json = value;
+    } else if (arg == "--coverage-html") {
+      extras.coverage_html = value;
     } else if (arg == "--variant") {
       const std::optional<Variant> variant = parse_variant(value);
       if (!variant) return usage_error("unknown variant '" + value + "' (fixed or legacy)");
@@ -145,6 +165,24 @@ std::string now_utc() {
   return text;
 }
 
+// The time-to-exposure table, if the file holds one; a file that cannot be read only
+// leaves the table out, since the measurement is an extra and not the night's verdict.
+std::optional<TimeToExposure> read_tte(const fs::path& path) {
+  std::vector<std::uint8_t> bytes;
+  bool cut = false;
+  std::string error;
+  if (read_bounded(path, kTteLimitBytes, bytes, cut, error) && !cut) {
+    std::optional<TimeToExposure> tte =
+        read_time_to_exposure(std::string(bytes.begin(), bytes.end()), error);
+    if (tte) return tte;
+  } else if (cut) {
+    error = "larger than a time-to-exposure file can be";
+  }
+  std::fprintf(stderr, "balloon-triage: --tte %s: %s; the report leaves the table out\n",
+               path.c_str(), error.c_str());
+  return std::nullopt;
+}
+
 }  // namespace
 
 // --key LOG [NAME]: one key, for the scripts that judge a single run (fuzz/teeth.sh,
@@ -168,7 +206,8 @@ int main(int argc, char** argv) {
   if (argc >= 3 && argc <= 4 && std::string_view(argv[1]) == "--key")
     return print_key(argv[2], argc == 4 ? argv[3] : "");
   Options options;
-  if (const std::optional<int> status = parse(argc, argv, options)) return *status;
+  Extras extras;
+  if (const std::optional<int> status = parse(argc, argv, options, extras)) return *status;
   options.run_dir = fs::absolute(options.run_dir).lexically_normal();
   options.bin_dir = fs::absolute(options.bin_dir).lexically_normal();
 
@@ -190,16 +229,21 @@ int main(int argc, char** argv) {
   report.crashes = triage_crashes(options, targets);
   report.properties = read_properties(options.run_dir / "props");
   report.time_utc = now_utc();
+  if (!extras.tte_json.empty()) report.time_to_exposure = read_tte(extras.tte_json);
+  report.coverage_html = extras.coverage_html;
 
   const std::string markdown = render_markdown(report);
   const fs::path md = options.run_dir / "report.md";
   const fs::path json = options.run_dir / "report.json";
+  const fs::path html = options.run_dir / "report.html";
   std::string error;
   if (!write_atomically(md, markdown, error) ||
-      !write_atomically(json, render_json(report).dump() + "\n", error)) {
+      !write_atomically(json, render_json(report).dump() + "\n", error) ||
+      !write_atomically(html, render_html(report), error)) {
     std::fprintf(stderr, "balloon-triage: cannot write the reports: %s\n", error.c_str());
     return kExitUnusable;
   }
-  std::printf("\n%s\nreports: %s, %s\n", markdown.c_str(), md.c_str(), json.c_str());
+  std::printf("\n%s\nreports: %s, %s, %s\n", markdown.c_str(), md.c_str(), json.c_str(),
+              html.c_str());
   return report.new_failures() ? kExitNewFailure : kExitNothingNew;
 }

@@ -651,7 +651,9 @@ std::optional<LaneKind> lane_of(EventKind kind) {
     case EventKind::timer_late:
     case EventKind::delay_work:
     case EventKind::decrease_short:
+    case EventKind::mem_pressure:
       return LaneKind::fault;
+    case EventKind::sysfs_knob:
     case EventKind::proc_read:
     case EventKind::driver_allowance:
     case EventKind::alloc_empty:
@@ -724,6 +726,11 @@ std::string event_value(const Event& event) {
       return "answers " + value;
     case EventKind::driver_allowance:
       return "allowance " + std::to_string(static_cast<std::int64_t>(event.value));
+    case EventKind::sysfs_knob:
+      return std::string(backoff_knob_name(static_cast<BackoffKnob>(event.value % kBackoffKnobs))) +
+             " " + shorten(quote_bytes(event.bytes), 10);
+    case EventKind::mem_pressure:
+      return "holds " + value;
     case EventKind::proc_read:
     case EventKind::alloc_empty:
     case EventKind::free_empty:

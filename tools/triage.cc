@@ -38,6 +38,10 @@ constexpr std::size_t kKeptNameLength = 80;
 constexpr std::size_t kLogLimitBytes = std::size_t{16} << 20;
 // The target whose inputs are runs in the shared encoding, which balloon-repro reads.
 constexpr std::string_view kRunTarget = "balloon_events";
+// What the HTML report shows of a crash's replay: the lines that say what led there,
+// and a timeline no larger than a page can carry (a 256-event run draws far less).
+constexpr std::size_t kTraceLines = 40;
+constexpr std::size_t kTimelineLimitBytes = std::size_t{4} << 20;
 
 bool starts_with(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;
@@ -402,6 +406,37 @@ ordered_json render_json(const Report& report) {
       {"new_failures", report.new_failures()}};
 }
 
+std::optional<TimeToExposure> read_time_to_exposure(std::string_view json_text,
+                                                    std::string& error) {
+  const nlohmann::json data = nlohmann::json::parse(json_text, nullptr, false);
+  const auto count = [](const nlohmann::json& object, const char* name) {
+    const auto found = object.find(name);
+    return found != object.end() && found->is_number_unsigned();
+  };
+  if (data.is_discarded() || !data.is_object() || !count(data, "cap") ||
+      !data.contains("summary") || !data["summary"].is_array()) {
+    error = "not the JSON of ci/bench --tte (an object with cap and summary)";
+    return std::nullopt;
+  }
+  TimeToExposure tte;
+  tte.cap = data["cap"].get<std::uint64_t>();
+  const std::uint64_t runs =
+      count(data, "seeds_per_case") ? data["seeds_per_case"].get<std::uint64_t>() : 0;
+  for (const nlohmann::json& row : data["summary"]) {
+    if (!row.is_object() || !row.contains("bug") || !row["bug"].is_string() ||
+        !row.contains("from") || !row["from"].is_string() || !count(row, "median_executions") ||
+        !count(row, "worst_executions") || !count(row, "found")) {
+      error = "a summary row of the time-to-exposure JSON lacks bug, from or a count";
+      return std::nullopt;
+    }
+    tte.rows.push_back(ExposureRow{row["bug"].get<std::string>(), row["from"].get<std::string>(),
+                                   row["median_executions"].get<std::uint64_t>(),
+                                   row["worst_executions"].get<std::uint64_t>(),
+                                   row["found"].get<std::uint64_t>(), runs});
+  }
+  return tte;
+}
+
 // --- Running it -----------------------------------------------------------------
 
 ProcessResult run_bounded(const std::vector<std::string>& argv, const fs::path& output,
@@ -484,6 +519,17 @@ std::optional<std::uint64_t> read_number(const fs::path& path) {
 }
 
 }  // namespace
+
+std::string first_lines(std::string_view text, std::size_t count, std::size_t& left) {
+  const std::vector<std::string_view> lines = lines_of(text);
+  std::string head;
+  for (std::size_t i = 0; i < std::min(count, lines.size()); ++i) {
+    head += lines[i];
+    head += '\n';
+  }
+  left = lines.size() > count ? lines.size() - count : 0;
+  return head;
+}
 
 std::optional<TargetRun> read_target_run(const fs::path& run_dir, const std::string& target,
                                          std::string& error) {
@@ -616,6 +662,53 @@ std::string unique_name(const std::string& name, std::set<std::string>& taken) {
   return unique;
 }
 
+bool is_hang_key(std::string_view key) {
+  return key == "timeout" || key == "out-of-memory" || key == "slow-unit";
+}
+
+// The timeline balloon-repro drew, as one <svg> element; empty if it drew none.
+std::string read_timeline(const fs::path& svg) {
+  std::vector<std::uint8_t> bytes;
+  bool was_cut = false;
+  std::string error;
+  if (!read_bounded(svg, kTimelineLimitBytes, bytes, was_cut, error) || was_cut) return {};
+  const std::string text(bytes.begin(), bytes.end());
+  const std::string_view element = trim(text);
+  if (!starts_with(element, "<svg") || element.size() < 6 ||
+      element.substr(element.size() - 6) != "</svg>") {
+    return {};
+  }
+  return std::string(element);
+}
+
+// What the HTML report shows of a kept crash: the first lines of its trace and, for a
+// run, its timeline. Both come from balloon-repro in a child process, so that a
+// sanitizer report ends that process and never the triage; a hang is not replayed
+// again, and an input that is no run shows what its last replay printed.
+void describe(const Context& context, const std::string& target, const std::string& replay_output,
+              Crash& crash) {
+  std::string text = replay_output;
+  if (target == kRunTarget && !is_hang_key(crash.key)) {
+    const Options& options = context.options;
+    const fs::path svg = context.scratch / (crash.file.filename().string() + ".svg");
+    const fs::path log = context.scratch / (crash.file.filename().string() + ".trace");
+    std::vector<std::string> argv = {(options.bin_dir / "tools" / "balloon-repro").string(),
+                                     "--variant", variant_name(options.variant)};
+    if (options.mutation != Mutation::none) {
+      argv.insert(argv.end(), {"--mutant", mutation_name(options.mutation)});
+    }
+    argv.insert(argv.end(), {"--svg", svg.string(), crash.file.string()});
+    std::error_code error;
+    fs::remove(svg, error);
+    const ProcessResult result = run_bounded(argv, log, kReplayLimit, context.environment);
+    if (result.started && !result.timed_out && result.signal == 0) {
+      text = read_text(log, kLogLimitBytes);
+      crash.timeline_svg = read_timeline(svg);
+    }
+  }
+  crash.trace_head = first_lines(text, kTraceLines, crash.trace_lines_left);
+}
+
 // Minimises a distinct crash, replays it, keeps it as crashes/distinct/<kept_name> and
 // judges it.
 Crash settle(const Context& context, const std::set<InvariantId>& regressions,
@@ -633,6 +726,7 @@ Crash settle(const Context& context, const std::set<InvariantId>& regressions,
     const Keyed again = replay_and_key(context, target, candidate.file, &result);
     if (result.started && result.failed() && again.key == candidate.keyed.key) ++crashed;
   }
+  const std::string replay_output = read_text(context.scratch / "replay.log", kLogLimitBytes);
   const std::string key = candidate.keyed.key;
   fs::path kept = options.run_dir / "crashes" / "distinct" / kept_name;
   std::error_code error;
@@ -641,13 +735,16 @@ Crash settle(const Context& context, const std::set<InvariantId>& regressions,
                 error.message().c_str());
     kept = candidate.file;
   }
-  Crash crash{target,
-              key,
-              kept,
-              replay_status(crashed, kReplays),
-              is_known(key, options.variant, options.mutation, regressions),
-              replay_command(options.bin_dir, target, key, kept, options.variant, options.mutation),
-              std::move(candidate.keyed.failure)};
+  Crash crash;
+  crash.target = target;
+  crash.key = key;
+  crash.file = kept;
+  crash.status = replay_status(crashed, kReplays);
+  crash.known = is_known(key, options.variant, options.mutation, regressions);
+  crash.replay =
+      replay_command(options.bin_dir, target, key, kept, options.variant, options.mutation);
+  crash.failure = std::move(candidate.keyed.failure);
+  describe(context, target, replay_output, crash);
   std::printf("  %s, %s\n", crash.status.c_str(), crash.known ? "known" : "new");
   std::fflush(stdout);
   return crash;

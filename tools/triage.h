@@ -1,7 +1,8 @@
 // Crash triage for the nightly job: balloon-triage reads the run directory ci/nightly
 // lays out, keys, deduplicates, minimises and replays its crashes, and writes
-// report.md and report.json. Reading logs, keying and the reports are pure functions
-// of text and values, so that tools/triage_test.cc checks them without a fuzzer.
+// report.md, report.json and report.html (tools/report_html.h). Reading logs, keying and the
+// reports are pure functions of text and values, so that tools/triage_test.cc checks them without a
+// fuzzer.
 //
 // The run directory, all plain one-value files (no JSON is written by shell):
 //   fuzz/<target>/log            libFuzzer's output
@@ -108,6 +109,12 @@ struct Crash {
   bool known = false;
   std::string replay;
   std::optional<Failure> failure;  // from the failure line, when there was one
+  // For the HTML report: the first lines of what its replay printed (balloon-repro's
+  // trace, for a run), how many more there were, and the run's timeline as one <svg>
+  // element (empty when the input is no run or could not be drawn).
+  std::string trace_head;
+  std::size_t trace_lines_left = 0;
+  std::string timeline_svg;
 };
 
 struct Properties {
@@ -118,6 +125,24 @@ struct Properties {
   std::string result;  // passed or failed
 };
 
+// Time to exposure, as bench/tte.sh (ci/bench --tte) writes it: per bug and start
+// (an empty corpus or the seeds), the median and worst executions to the first crash
+// with the expected key, and in how many of the runs it was found at all.
+struct ExposureRow {
+  std::string bug;
+  std::string from;
+  std::uint64_t median_executions = 0;
+  std::uint64_t worst_executions = 0;
+  std::uint64_t found = 0;
+  std::uint64_t runs = 0;
+};
+struct TimeToExposure {
+  std::uint64_t cap = 0;  // executions; "not found" counts as the cap
+  std::vector<ExposureRow> rows;
+};
+// Reads bench/tte.sh's JSON; nothing, with `error` set, if it is not that.
+std::optional<TimeToExposure> read_time_to_exposure(std::string_view json_text, std::string& error);
+
 struct Report {
   std::string time_utc;  // "2024-05-01T02:00:00Z"
   Variant variant = Variant::fixed;
@@ -127,6 +152,8 @@ struct Report {
   std::vector<TargetRun> targets;
   std::vector<Crash> crashes;
   Properties properties;
+  std::optional<TimeToExposure> time_to_exposure;  // when the run was given one
+  std::string coverage_html;                       // a coverage report's index.html, if known
 
   std::vector<std::string> target_failures() const;
   // A target that could not run, a new crash or a failed property.
@@ -163,6 +190,9 @@ struct Options {
   unsigned jobs = 1;
   std::uint64_t seconds_per_target = 0;
 };
+
+// The first `count` lines of `text`, and how many lines came after them.
+std::string first_lines(std::string_view text, std::size_t count, std::size_t& left);
 
 // Reads fuzz/<target>/ of the run directory; nothing if a file is missing or unreadable.
 std::optional<TargetRun> read_target_run(const std::filesystem::path& run_dir,

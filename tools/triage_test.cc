@@ -227,8 +227,15 @@ Report small_report() {
   report.jobs = 2;
   report.seconds_per_target = 10;
   report.targets.push_back(target_run(kForkLog, 77, 1));
-  report.crashes.push_back(Crash{"balloon_events", "invariant:rearm", "/o/crashes/distinct/k",
-                                 "reproducible", true, "repro /o/k", rearm_failure()});
+  Crash crash;
+  crash.target = "balloon_events";
+  crash.key = "invariant:rearm";
+  crash.file = "/o/crashes/distinct/k";
+  crash.status = "reproducible";
+  crash.known = true;
+  crash.replay = "repro /o/k";
+  crash.failure = rearm_failure();
+  report.crashes.push_back(crash);
   report.properties = Properties{true, "42", 2000, 150, "passed"};
   return report;
 }
@@ -408,6 +415,13 @@ const char kFakeFuzzer[] =
     "esac; done\n"
     "echo 'SUMMARY: libFuzzer: timeout'\n"
     "exit 70\n";
+// balloon-repro draws a timeline into --svg's file and prints a 50-line trace.
+const char kFakeRepro[] =
+    "#!/bin/sh\n"
+    "while [ $# -gt 1 ]; do case $1 in --svg) svg=$2; shift 2 ;; *) shift ;; esac; done\n"
+    "printf '<svg xmlns=\"http://www.w3.org/2000/svg\"><text>run</text></svg>\\n' >\"$svg\"\n"
+    "i=1; while [ $i -le 50 ]; do echo \"event #$i\"; i=$((i + 1)); done\n"
+    "exit 1\n";
 
 fs::path fake_build(const fs::path& dir) {
   write(dir / "rearm.line", failure_line(rearm_failure()) + "\n");
@@ -417,6 +431,7 @@ fs::path fake_build(const fs::path& dir) {
   write(dir / "other.report", other);
   write(dir / "bin" / "fuzz" / "balloon_events_replay", kFakeReplay, true);
   write(dir / "bin" / "fuzz" / "balloon_events", kFakeFuzzer, true);
+  write(dir / "bin" / "tools" / "balloon-repro", kFakeRepro, true);
   return dir / "bin";
 }
 
@@ -445,6 +460,13 @@ TEST(Triage, KeysDeduplicatesMinimisesAndJudgesARunDirectory) {
   EXPECT_EQ(found[0].failure->violation.id, InvariantId::rearm);
   EXPECT_EQ(found[0].file, options.run_dir / "crashes/distinct/balloon_events-invariant-rearm");
   EXPECT_EQ(read(found[0].file), "R");  // minimised, and still breaking rearm
+  // What the HTML report shows of it: balloon-repro's trace, cut, and its timeline.
+  EXPECT_EQ(found[0].trace_head.substr(0, 18), "event #1\nevent #2\n");
+  EXPECT_NE(found[0].trace_head.find("event #40\n"), std::string::npos);
+  EXPECT_EQ(found[0].trace_head.find("event #41"), std::string::npos);
+  EXPECT_EQ(found[0].trace_lines_left, 10U);
+  EXPECT_EQ(found[0].timeline_svg,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\"><text>run</text></svg>");
   // The smaller of the two rearm crashes was the one minimised.
   EXPECT_TRUE(fs::exists(options.run_dir / "scratch" / "crash-2.minimise.log"));
   EXPECT_FALSE(fs::exists(options.run_dir / "scratch" / "crash-1.minimise.log"));
@@ -459,6 +481,9 @@ TEST(Triage, KeysDeduplicatesMinimisesAndJudgesARunDirectory) {
   EXPECT_EQ(found[3].key, "timeout");
   EXPECT_EQ(found[3].status, "reproducible");
   EXPECT_NE(found[3].replay.find("-timeout=10 -rss_limit_mb=2048"), std::string::npos);
+  // A hang is not replayed again to be drawn: it shows what its last replay printed.
+  EXPECT_EQ(found[3].trace_head, "SUMMARY: libFuzzer: timeout\n");
+  EXPECT_TRUE(found[3].timeline_svg.empty());
   EXPECT_EQ(read(dir / "variants").substr(0, 7), "legacy\n");
 
   // On the fixed driver the same crash is new.

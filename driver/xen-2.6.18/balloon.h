@@ -6,9 +6,7 @@
 // revision with the patch. docs/fidelity.md names the copies followed. The port
 // reaches the world only through Env (env.h).
 //
-// A `Mutation` seeds one named bug into the fixed driver. Mutations exist so the bench
-// can prove that each invariant catches the bug it is meant to catch; they are off
-// unless asked for by name.
+// A `Mutation` (driver/mutation.h) seeds one named bug into the fixed driver.
 #pragma once
 
 #include <cstdint>
@@ -20,30 +18,9 @@
 #include "driver/balloon_list.h"
 #include "driver/driver.h"
 #include "driver/env.h"
+#include "driver/mutation.h"
 
 namespace balloonbench {
-
-enum class Mutation {
-  none,
-  forget_current_pages,   // increase_reservation does not add rc to current_pages
-  keep_p2m_on_decrease,   // decrease_reservation leaves the P2M entry valid
-  highmem_at_head,        // balloon_append puts highmem pages at the head too
-  overshoot_target,       // current_target aims one page above target_pages
-  no_batch_clamp,         // batches are not clamped to the 512-entry frame_list
-  ignore_need_sleep,      // the work loop keeps going after "needs retry"
-  no_rearm,               // the work function never re-arms the retry timer
-  alarm_forgets_work,     // the retry timer fires without scheduling the work function
-  bug_on_short_populate,  // BUG_ON(rc != nr_pages) after populate_physmap
-  // The /proc write parses up to its NUL terminator, past the `count` bytes written:
-  // the original's latent read of an uninitialised buffer. Caught by AddressSanitizer
-  // in the balloon_procfs fuzz target, not by an invariant.
-  proc_write_reads_past_count
-};
-
-const char* mutation_name(Mutation mutation);
-std::optional<Mutation> parse_mutation(std::string_view name);
-// Every mutation but `none`, in declaration order.
-const std::vector<Mutation>& all_mutations();
 
 // Kernel errno values returned by the /proc write path.
 inline constexpr long kEperm = 1;
@@ -70,6 +47,9 @@ class BalloonCore final : public Driver {
   void balloon_release_driver_page(pfn_t page) override;
   long store_target_kb(std::string_view buffer) override;  // count = size
   long store_target(std::string_view buffer) override;     // count = size
+  // Every entry point but Linux's back-off knobs.
+  bool has(OptionalEntry entry) const override { return entry != OptionalEntry::backoff_knobs; }
+  long store_backoff_knob(BackoffKnob knob, std::string_view buffer) override;
 
   void balloon_process() override;
   void balloon_alarm() override;

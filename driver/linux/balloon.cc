@@ -1,0 +1,545 @@
+#include "driver/linux/balloon.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "driver/parse.h"
+
+// BUG_ON stays on in every build: a tripped condition goes to Env::bug, which the
+// simulation reports as the `no-bug` invariant.
+#define BALLOON_BUG_ON(condition)                            \
+  do {                                                       \
+    if (condition) env_.bug(__FILE__, __LINE__, #condition); \
+  } while (0)
+
+namespace balloonbench {
+namespace {
+
+// Kernel errno values this driver returns.
+constexpr long kEnoent = 2;
+constexpr long kEnomem = 12;
+constexpr long kEperm = 1;
+constexpr long kEinval = 22;
+constexpr long kErange = 34;
+
+// RETRY_UNLIMITED (include/xen/balloon.h).
+constexpr std::uint64_t kRetryUnlimited = 0;
+
+// The balloon thread's timeouts, in jiffies.
+constexpr std::uint64_t kHourJiffies = 3600 * kHz;
+
+// Holds balloon_mutex while set; finding it held means the bench re-entered it.
+class MutexGuard {
+ public:
+  explicit MutexGuard(bool& held) : held_(held) { held_ = true; }
+  ~MutexGuard() { held_ = false; }
+  MutexGuard(const MutexGuard&) = delete;
+  MutexGuard& operator=(const MutexGuard&) = delete;
+
+ private:
+  bool& held_;
+};
+
+// kstrtoul(buf, 0, &value), as device_store_ulong calls it: an optional '+', then
+// digits in the base the prefix picks (0x hex, 0 octal, else decimal), then at most
+// one newline and nothing else. -EINVAL for anything else, -ERANGE on overflow.
+long kstrtoul(std::string_view text, std::uint64_t& value) {
+  std::size_t i = 0;
+  if (i < text.size() && text[i] == '+') ++i;
+  unsigned base = 10;
+  if (i < text.size() && text[i] == '0') {
+    const bool hex = i + 1 < text.size() && (text[i + 1] == 'x' || text[i + 1] == 'X') &&
+                     i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 2]));
+    base = hex ? 16 : 8;
+    if (hex) i += 2;
+  }
+  std::uint64_t result = 0;
+  std::size_t digits = 0;
+  for (; i < text.size(); ++i, ++digits) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    unsigned digit = 0;
+    if (c >= '0' && c <= '9') {
+      digit = c - '0';
+    } else if (c >= 'a' && c <= 'f') {
+      digit = c - 'a' + 10;
+    } else if (c >= 'A' && c <= 'F') {
+      digit = c - 'A' + 10;
+    } else {
+      break;
+    }
+    if (digit >= base) break;
+    if (result > (~std::uint64_t{0} - digit) / base) return -kErange;
+    result = result * base + digit;
+  }
+  if (digits == 0) return -kEinval;
+  if (i < text.size() && text[i] == '\n') ++i;
+  if (i != text.size()) return -kEinval;
+  value = result;
+  return 0;
+}
+
+}  // namespace
+
+const char* backoff_knob_name(BackoffKnob knob) {
+  switch (knob) {
+    case BackoffKnob::max_schedule_delay:
+      return "max_schedule_delay";
+    case BackoffKnob::max_retry_count:
+      return "max_retry_count";
+  }
+  return "?";
+}
+
+const char* bp_state_name(ThreadState::Bp state) {
+  switch (state) {
+    case ThreadState::Bp::done:
+      return "BP_DONE";
+    case ThreadState::Bp::wait:
+      return "BP_WAIT";
+    case ThreadState::Bp::eagain:
+      return "BP_EAGAIN";
+    case ThreadState::Bp::ecanceled:
+      return "BP_ECANCELED";
+  }
+  return "?";
+}
+
+LinuxBalloon::LinuxBalloon(Env& env, Mutation mutation)
+    : env_(env), mutation_(mutation), frame_list_(kFrameListEntries) {}
+
+std::vector<pfn_t> LinuxBalloon::balloon_list_pages() const {
+  std::vector<pfn_t> pages(ballooned_pages_.size());
+  for (std::size_t i = 0; i < pages.size(); ++i) pages[i] = ballooned_pages_.at(i);
+  return pages;
+}
+
+std::optional<ThreadState> LinuxBalloon::thread_state() const {
+  ThreadState state;
+  state.state = balloon_state_;
+  state.schedule_delay = stats_.schedule_delay;
+  state.max_schedule_delay = stats_.max_schedule_delay;
+  state.retry_count = stats_.retry_count;
+  state.max_retry_count = stats_.max_retry_count;
+  state.target_unpopulated = stats_.target_unpopulated;
+  state.sleeping = thread_sleeping_;
+  return state;
+}
+
+bool LinuxBalloon::has(OptionalEntry entry) const { return entry == OptionalEntry::backoff_knobs; }
+
+// balloon_init and balloon_add_regions, for a PV guest (xen_released_pages is 0:
+// the simulation's guest gives nothing back at boot). The extra region is every pfn
+// Xen did not populate; the kernel never counted it in totalram_pages.
+void LinuxBalloon::balloon_init(pfn_t max_pfn, pfn_t nr_pages) {
+  stats_.current_pages = std::min(nr_pages, max_pfn);
+  stats_.target_pages = stats_.current_pages;
+  stats_.balloon_low = 0;
+  stats_.balloon_high = 0;
+  stats_.total_pages = stats_.current_pages;
+
+  stats_.schedule_delay = 1;
+  stats_.max_schedule_delay = 32;
+  stats_.retry_count = 1;
+  stats_.max_retry_count = 4;
+  totalram_pages_ = stats_.current_pages;
+
+  // balloon_add_regions: one extra region, [nr_pages, max_pfn).
+  const pfn_t extra_pfn_end = max_pfn;
+  for (pfn_t pfn = nr_pages; pfn < extra_pfn_end; ++pfn) balloon_append(pfn);
+  if (nr_pages < extra_pfn_end) stats_.total_pages += extra_pfn_end - nr_pages;
+
+  // kthread_run: the thread goes straight to its first wait.
+  balloon_thread_wait();
+}
+
+// Lowmem is re-populated first, so highmem pages go at the list's tail.
+void LinuxBalloon::balloon_append(pfn_t pfn) {
+  if (env_.page_high_mem(pfn)) {
+    ballooned_pages_.add_tail(pfn);
+    ++stats_.balloon_high;
+  } else {
+    ballooned_pages_.add_head(pfn);
+    ++stats_.balloon_low;
+  }
+}
+
+std::optional<pfn_t> LinuxBalloon::balloon_retrieve(bool require_lowmem) {
+  if (ballooned_pages_.empty()) return std::nullopt;
+  if (require_lowmem && env_.page_high_mem(ballooned_pages_.at(0))) return std::nullopt;
+  pfn_t pfn = 0;
+  ballooned_pages_.take_head(pfn);
+  if (env_.page_high_mem(pfn)) {
+    --stats_.balloon_high;
+  } else {
+    --stats_.balloon_low;
+  }
+  return pfn;
+}
+
+void LinuxBalloon::update_schedule() {
+  if (balloon_state_ == BpState::wait || balloon_state_ == BpState::ecanceled) return;
+
+  if (balloon_state_ == BpState::done) {
+    stats_.schedule_delay = 1;
+    stats_.retry_count = 1;
+    return;
+  }
+
+  ++stats_.retry_count;
+
+  if (stats_.max_retry_count != kRetryUnlimited && stats_.retry_count > stats_.max_retry_count) {
+    stats_.schedule_delay = 1;
+    stats_.retry_count = 1;
+    balloon_state_ = BpState::ecanceled;
+    return;
+  }
+
+  stats_.schedule_delay <<= 1;
+
+  if (stats_.schedule_delay > stats_.max_schedule_delay) {
+    stats_.schedule_delay = stats_.max_schedule_delay;
+  }
+
+  balloon_state_ = BpState::eagain;
+}
+
+// Without memory hotplug: give up on the pages that are not there.
+// The code before "xen/balloon: fix ballooned page accounting without hotplug
+// enabled" set the target to current_pages, forgetting the pages backends hold.
+LinuxBalloon::BpState LinuxBalloon::reserve_additional_memory() {
+  stats_.target_pages = stats_.current_pages;
+  if (mutation_ != Mutation::fix_accounting_without_hotplug) {
+    stats_.target_pages += stats_.target_unpopulated;
+  }
+  return BpState::ecanceled;
+}
+
+// An unsigned long difference read as long, as the C's return converts it.
+long LinuxBalloon::current_credit() const {
+  return static_cast<long>(stats_.target_pages - stats_.current_pages);
+}
+
+bool LinuxBalloon::balloon_is_inflated() const {
+  return stats_.balloon_low != 0 || stats_.balloon_high != 0;
+}
+
+LinuxBalloon::BpState LinuxBalloon::increase_reservation(std::uint64_t nr_pages) {
+  nr_pages = std::min<std::uint64_t>(nr_pages, kFrameListEntries);
+
+  for (std::uint64_t i = 0; i < nr_pages; ++i) {
+    if (i >= ballooned_pages_.size()) {
+      nr_pages = i;
+      break;
+    }
+    frame_list_[i] = ballooned_pages_.at(i);  // page_to_xen_pfn
+  }
+
+  const int rc = xenmem_reservation_increase(static_cast<int>(nr_pages));
+  if (rc <= 0) return BpState::eagain;
+
+  for (std::uint64_t i = 0; i < static_cast<std::uint64_t>(rc); ++i) {
+    const std::optional<pfn_t> page = balloon_retrieve(false);
+    BALLOON_BUG_ON(!page.has_value());
+
+    xenmem_reservation_va_mapping_update(*page, frame_list_[i]);
+
+    // free_reserved_page: back to the allocator, and counted as managed again.
+    env_.free_page(*page);
+    ++totalram_pages_;
+  }
+
+  stats_.current_pages += static_cast<std::uint64_t>(rc);
+
+  return BpState::done;
+}
+
+LinuxBalloon::BpState LinuxBalloon::decrease_reservation(std::uint64_t nr_pages, Gfp gfp) {
+  BpState state = BpState::done;
+
+  nr_pages = std::min<std::uint64_t>(nr_pages, kFrameListEntries);
+
+  // LIST_HEAD(pages): list_add puts each new page at the head.
+  std::vector<pfn_t> pages;
+  for (std::uint64_t i = 0; i < nr_pages; ++i) {
+    const std::optional<pfn_t> page = env_.alloc_page(gfp);
+    if (!page.has_value()) {
+      nr_pages = i;
+      state = BpState::eagain;
+      break;
+    }
+    --totalram_pages_;       // adjust_managed_page_count(page, -1)
+    env_.scrub_page(*page);  // xenmem_reservation_scrub_page, xen_scrub_pages on
+    pages.insert(pages.begin(), *page);
+  }
+
+  // kmap_flush_unused(): no highmem mappings here.
+
+  // Set up the frame, update the direct mapping, invalidate the P2M, and add to the
+  // balloon, walking the local list from its head.
+  std::uint64_t i = 0;
+  for (const pfn_t page : pages) {
+    frame_list_[i++] = env_.auto_translated() ? page : env_.pfn_to_mfn(page);  // xen_page_to_gfn
+    xenmem_reservation_va_mapping_reset(page);
+    balloon_append(page);
+  }
+
+  // flush_tlb_all()
+
+  const int ret = xenmem_reservation_decrease(static_cast<int>(nr_pages));
+  BALLOON_BUG_ON(static_cast<std::uint64_t>(static_cast<long>(ret)) != nr_pages);
+
+  stats_.current_pages -= nr_pages;
+
+  return state;
+}
+
+// Stop waiting if either the state is BP_DONE and ballooning is needed, or the credit
+// has changed while the state is not BP_DONE. The code before "xen/balloon: fix
+// cancelled balloon action" cleared the credit in every state but BP_EAGAIN, so a
+// cancelled action with credit left woke the thread at once, over and over.
+bool LinuxBalloon::balloon_thread_cond(long credit) const {
+  if (mutation_ == Mutation::fix_cancelled_balloon_action) {
+    if (balloon_state_ != BpState::eagain) credit = 0;
+  } else if (balloon_state_ == BpState::done) {
+    credit = 0;
+  }
+  return current_credit() != credit;  // || kthread_should_stop(): never
+}
+
+// The top of balloon_thread's loop: pick the timeout, read the credit, and wait.
+void LinuxBalloon::balloon_thread_wait() {
+  std::uint64_t timeout = 0;
+  // Before "xen/balloon: fix cancelled balloon action": schedule_delay while
+  // BP_EAGAIN, an hour in any other state.
+  if (mutation_ == Mutation::fix_cancelled_balloon_action && balloon_state_ != BpState::eagain) {
+    timeout = kHourJiffies;
+  } else
+    switch (balloon_state_) {
+      case BpState::done:
+      case BpState::ecanceled:
+        timeout = kHourJiffies;
+        break;
+      case BpState::eagain:
+        timeout = stats_.schedule_delay * kHz;
+        break;
+      case BpState::wait:
+        timeout = kHz;
+        break;
+    }
+
+  const long credit = current_credit();
+  wait_credit_ = credit;
+
+  // wait_event_freezable_timeout: no sleep when the condition holds already, nor
+  // when the timeout is 0.
+  if (balloon_thread_cond(credit) || timeout == 0) {
+    thread_sleeping_ = false;
+    env_.schedule_work();
+    return;
+  }
+  thread_sleeping_ = true;
+  env_.mod_timer(env_.jiffies() + timeout);
+}
+
+// wake_up(&balloon_thread_wq): the sleeping thread checks its condition again.
+void LinuxBalloon::wake_up_balloon_thread() {
+  if (!thread_sleeping_ || !balloon_thread_cond(wait_credit_)) return;
+  thread_sleeping_ = false;
+  env_.del_timer();
+  env_.schedule_work();
+}
+
+void LinuxBalloon::balloon_alarm() {
+  if (!thread_sleeping_) return;
+  thread_sleeping_ = false;
+  env_.schedule_work();
+}
+
+// One pass of balloon_thread's loop after its wait returned, then the next wait.
+void LinuxBalloon::balloon_process() {
+  {
+    BALLOON_BUG_ON(balloon_mutex_held_);
+    MutexGuard lock(balloon_mutex_held_);
+
+    const long credit = current_credit();
+
+    if (credit > 0) {
+      if (balloon_is_inflated()) {
+        balloon_state_ = increase_reservation(static_cast<std::uint64_t>(credit));
+      } else {
+        balloon_state_ = reserve_additional_memory();
+      }
+    }
+
+    if (credit < 0) {
+      // The kernel builds with -fno-strict-overflow: -credit wraps for LONG_MIN.
+      const long minus_credit = static_cast<long>(0UL - static_cast<unsigned long>(credit));
+      const long n_pages = std::min(minus_credit, env_.si_mem_available());
+      balloon_state_ = decrease_reservation(static_cast<std::uint64_t>(n_pages), Gfp::balloon);
+      // n_pages < totalreserve_pages compares as unsigned long. Without this rule
+      // (before XSA-300's "xen: let alloc_xenballooned_pages() fail if not enough
+      // memory free"), a guest with nothing available retried at once, forever.
+      if (mutation_ != Mutation::xsa300_no_reserve_backoff && balloon_state_ == BpState::done &&
+          n_pages != minus_credit &&
+          static_cast<std::uint64_t>(n_pages) < env_.totalreserve_pages()) {
+        balloon_state_ = BpState::eagain;
+      }
+    }
+
+    update_schedule();
+  }
+
+  // cond_resched(), and round the loop.
+  balloon_thread_wait();
+}
+
+// Resets the target and kicks the thread. No lock: not a read-modify-write.
+void LinuxBalloon::balloon_set_new_target(std::uint64_t target) {
+  stats_.target_pages = target;
+  wake_up_balloon_thread();
+}
+
+// xen-balloon.c's watch on memory/target (KiB). A PV guest has no target_diff.
+void LinuxBalloon::watch_target(std::string_view value) {
+  const std::optional<std::uint64_t> scanned = scan_llu(value);
+  if (!scanned.has_value()) return;  // fine (for dom0 at least): just return
+  std::uint64_t new_target = *scanned >> (kPageShift - 10);
+
+  if (!watch_fired_) {
+    watch_fired_ = true;
+    // No memory/static-max in the simulated store: static_max = current_pages.
+    const std::uint64_t static_max = stats_.current_pages;
+    target_diff_ =
+        !env_.auto_translated() ? 0 : static_cast<long>(static_max - stats_.target_pages);
+  }
+
+  balloon_set_new_target(new_target - static_cast<std::uint64_t>(target_diff_));
+}
+
+long LinuxBalloon::balloon_write(std::string_view /*buffer*/) { return -kEnoent; }
+
+std::string LinuxBalloon::balloon_read() const { return {}; }
+
+void LinuxBalloon::balloon_update_driver_allowance(std::int64_t /*delta*/) {}
+
+void LinuxBalloon::balloon_release_driver_page(pfn_t /*page*/) {}
+
+long LinuxBalloon::store_target_kb(std::string_view buffer) {
+  if (!env_.capable_sys_admin()) return -kEperm;
+  std::size_t end = 0;
+  const std::uint64_t target_bytes = simple_strtoull(buffer, end, 0) * 1024;
+  balloon_set_new_target(target_bytes >> kPageShift);
+  return static_cast<long>(buffer.size());
+}
+
+long LinuxBalloon::store_target(std::string_view buffer) {
+  if (!env_.capable_sys_admin()) return -kEperm;
+  std::size_t end = 0;
+  const std::uint64_t target_bytes = memparse(buffer, end);
+  balloon_set_new_target(target_bytes >> kPageShift);
+  return static_cast<long>(buffer.size());
+}
+
+// DEVICE_ULONG_ATTR's store (device_store_ulong): kstrtoul, then the whole write.
+long LinuxBalloon::store_backoff_knob(BackoffKnob knob, std::string_view buffer) {
+  std::uint64_t value = 0;
+  if (const long ret = kstrtoul(buffer, value); ret != 0) return ret;
+  (knob == BackoffKnob::max_schedule_delay ? stats_.max_schedule_delay : stats_.max_retry_count) =
+      value;
+  return static_cast<long>(buffer.size());
+}
+
+// add_ballooned_pages, without hotplugged unpopulated memory.
+int LinuxBalloon::add_ballooned_pages(unsigned nr_pages) {
+  if (env_.si_mem_available() < static_cast<long>(nr_pages)) return -static_cast<int>(kEnomem);
+
+  const BpState st = decrease_reservation(nr_pages, Gfp::kernel);  // GFP_USER: lowmem
+  if (st != BpState::done) return -static_cast<int>(kEnomem);
+
+  return 0;
+}
+
+// xen_alloc_ballooned_pages: pages with no memory behind them, for a backend.
+std::optional<std::vector<pfn_t>> LinuxBalloon::alloc_empty_pages(std::size_t count) {
+  const auto nr_pages = static_cast<unsigned>(count);
+  std::vector<pfn_t> pages;
+  unsigned pgno = 0;
+  int ret = 0;
+  bool undo = false;
+  {
+    MutexGuard lock(balloon_mutex_held_);
+
+    stats_.target_unpopulated += nr_pages;
+
+    while (pgno < nr_pages) {
+      if (const std::optional<pfn_t> page = balloon_retrieve(true)) {
+        pages.push_back(*page);
+        ++pgno;
+        // xen_alloc_p2m_entry: the simulation's P2M covers every pfn; nothing fails.
+      } else {
+        ret = add_ballooned_pages(nr_pages - pgno);
+        if (ret < 0) {
+          undo = true;
+          break;
+        }
+      }
+    }
+  }
+  if (!undo) return pages;
+
+  free_empty_pages(pages);
+  // free_empty_pages subtracted only pgno pages; target_unpopulated rose by nr_pages.
+  // The code before "xen/balloon: fix accounting in alloc_xenballooned_pages error
+  // path" stopped there.
+  if (mutation_ != Mutation::fix_alloc_error_path_accounting) {
+    stats_.target_unpopulated -= nr_pages - pgno;
+  }
+  return std::nullopt;
+}
+
+// xen_free_ballooned_pages.
+void LinuxBalloon::free_empty_pages(const std::vector<pfn_t>& pagevec) {
+  MutexGuard lock(balloon_mutex_held_);
+
+  for (const pfn_t page : pagevec) balloon_append(page);
+
+  stats_.target_unpopulated -= pagevec.size();
+
+  // The balloon may be too large now: shrink it if needed.
+  if (current_credit() != 0) wake_up_balloon_thread();
+}
+
+// mem-reservation.c: XENMEM_populate_physmap of `count` extents of frame_list.
+int LinuxBalloon::xenmem_reservation_increase(int count) {
+  Reservation reservation;
+  reservation.extent_start = frame_list_.data();
+  reservation.nr_extents = static_cast<std::uint64_t>(static_cast<long>(count));
+  reservation.extent_order = 0;  // EXTENT_ORDER: one extent per page
+  return static_cast<int>(env_.memory_op(MemoryOp::populate_physmap, reservation));
+}
+
+int LinuxBalloon::xenmem_reservation_decrease(int count) {
+  Reservation reservation;
+  reservation.extent_start = frame_list_.data();
+  reservation.nr_extents = static_cast<std::uint64_t>(static_cast<long>(count));
+  reservation.extent_order = 0;
+  return static_cast<int>(env_.memory_op(MemoryOp::decrease_reservation, reservation));
+}
+
+// A PV guest's P2M entry and direct mapping for a page populate gave a frame.
+void LinuxBalloon::xenmem_reservation_va_mapping_update(pfn_t pfn, std::uint64_t frame) {
+  if (env_.auto_translated()) return;
+  env_.set_phys_to_machine(pfn, frame);
+  const int ret = env_.update_va_mapping(pfn, frame);
+  BALLOON_BUG_ON(ret != 0);
+}
+
+// A PV guest's direct mapping and P2M entry cleared for a page about to go back.
+void LinuxBalloon::xenmem_reservation_va_mapping_reset(pfn_t pfn) {
+  if (env_.auto_translated()) return;
+  const int ret = env_.update_va_mapping(pfn, kInvalidP2mEntry);
+  BALLOON_BUG_ON(ret != 0);
+  env_.set_phys_to_machine(pfn, kInvalidP2mEntry);
+}
+
+}  // namespace balloonbench

@@ -1,0 +1,186 @@
+// Linux's driver (variant mainline): the thread's waits and back-off, its sysfs knobs,
+// the borrowing of ballooned pages, and the catalogue read for a thread, each check
+// shown firing on the bug it exists for.
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "tests/test_support.h"
+
+namespace balloonbench::testing {
+namespace {
+
+using namespace events;
+
+World boot_world(const Config& config, Mutation mutation = Mutation::none) {
+  return World(config, WorldOptions{Variant::mainline, mutation, nullptr});
+}
+
+ThreadState thread_of(const World& world) { return world.core().thread_state().value(); }
+
+bool broke(const RunResult& result, InvariantId id) {
+  for (const Violation& violation : result.violations) {
+    if (violation.id == id) return true;
+  }
+  return false;
+}
+
+TEST(Mainline, TheThreadSleepsAnHourAtBootAndATargetWakesIt) {
+  World world = boot_world(small_guest());
+  ThreadState thread = thread_of(world);
+  EXPECT_EQ(thread.state, ThreadState::Bp::done);
+  EXPECT_TRUE(thread.sleeping);
+  EXPECT_TRUE(world.sim().timer_pending());
+  EXPECT_EQ(world.sim().timer_expires(), 3600 * kHz);
+  EXPECT_FALSE(world.sim().work_pending());
+
+  world.step(set_target(600));
+  thread = thread_of(world);
+  EXPECT_FALSE(thread.sleeping);
+  EXPECT_FALSE(world.sim().timer_pending());  // woken before its timeout
+  EXPECT_TRUE(world.sim().work_pending());
+
+  world.step(run_work());
+  EXPECT_EQ(world.core().current_pages(), 600U);
+  EXPECT_TRUE(thread_of(world).sleeping);
+  EXPECT_TRUE(world.violations().empty());
+}
+
+TEST(Mainline, TheBackOffDoublesUpToItsCapAndRetriesRunOutIntoACancel) {
+  World world = boot_world(with_host(small_guest(), 0));
+  world.step(sysfs_knob(BackoffKnob::max_schedule_delay, "4\n"));
+  world.step(set_target(600));
+  world.step(run_work());  // nothing to populate from: BP_EAGAIN
+  ThreadState thread = thread_of(world);
+  EXPECT_EQ(thread.state, ThreadState::Bp::eagain);
+  EXPECT_EQ(thread.schedule_delay, 2U);
+  EXPECT_EQ(world.sim().timer_expires(), 2 * kHz);
+  world.step(tick(2 * kHz));
+  EXPECT_EQ(thread_of(world).schedule_delay, 4U);
+  world.step(tick(4 * kHz));
+  thread = thread_of(world);
+  EXPECT_EQ(thread.schedule_delay, 4U);  // the cap
+  EXPECT_EQ(thread.retry_count, 4U);
+  world.step(tick(4 * kHz));  // a fifth failure: past max_retry_count 4
+  thread = thread_of(world);
+  EXPECT_EQ(thread.state, ThreadState::Bp::ecanceled);
+  EXPECT_TRUE(thread.sleeping);
+  EXPECT_EQ(world.sim().timer_expires(), world.sim().jiffies() + 3600 * kHz);
+  EXPECT_TRUE(world.violations().empty());
+  // Memory comes; the cancelled action waits for its hour, then the heal's epilogue
+  // lets it converge.
+  world.step(host_free(200));
+  world.finish();
+  EXPECT_EQ(world.outcome(), Outcome::clean);
+  EXPECT_EQ(world.core().current_pages(), 600U);
+}
+
+TEST(Mainline, KnobWritesParseAsKstrtoulDoes) {
+  BareCore bare(small_guest(), Variant::mainline);
+  for (const auto& [text, rc, value] :
+       std::vector<std::tuple<std::string, long, std::uint64_t>>{{"0x10\n", 5, 16},
+                                                                 {"010", 3, 8},
+                                                                 {"+7", 2, 7},
+                                                                 {"five", -22, 7},
+                                                                 {"4 ", -22, 7},
+                                                                 {"", -22, 7},
+                                                                 {"99999999999999999999", -34, 7},
+                                                                 {"\n", -22, 7}}) {
+    EXPECT_EQ(bare.core.store_backoff_knob(BackoffKnob::max_retry_count, text), rc) << text;
+    EXPECT_EQ(bare.core.thread_state()->max_retry_count, value) << text;
+  }
+}
+
+TEST(Mainline, TheOtherDriversHaveNoKnobsAndMainlineNoProcFile) {
+  const RunResult result =
+      run_events(small_guest(),
+                 {proc_write("700M\n"), driver_allowance(3), release_driver_page(0), proc_read(),
+                  set_target(520), run_work()},
+                 Variant::mainline);
+  EXPECT_EQ(result.outcome, Outcome::clean);
+  EXPECT_EQ(run_events(small_guest(), {sysfs_knob(BackoffKnob::max_retry_count, "1")}).outcome,
+            Outcome::clean);
+}
+
+TEST(Mainline, ABackendBorrowsAndGivesBackWithTargetUnpopulatedInStep) {
+  World world = boot_world(small_guest());
+  world.step(alloc_empty(40));
+  EXPECT_EQ(thread_of(world).target_unpopulated, 40U);
+  EXPECT_EQ(world.lent_pages(), 40U);
+  world.step(free_empty(0));
+  EXPECT_EQ(thread_of(world).target_unpopulated, 0U);
+  world.finish();
+  EXPECT_EQ(world.outcome(), Outcome::clean);
+}
+
+// ledger fires on target_unpopulated: the error path before its fix.
+TEST(Mainline, LedgerFiresWhenAFailedBorrowLeavesTargetUnpopulatedRaised) {
+  Config config = small_guest();
+  config.nr_pages = 1000;  // a balloon of 24 pages
+  const std::vector<Event> list{alloc_fail(0, 64), alloc_empty(40)};
+  EXPECT_EQ(run_events(config, list, Variant::mainline).outcome, Outcome::clean);
+  const RunResult buggy =
+      run_events(config, list, Variant::mainline, Mutation::fix_alloc_error_path_accounting);
+  ASSERT_EQ(buggy.outcome, Outcome::violation);
+  EXPECT_EQ(buggy.violations.front().id, InvariantId::ledger);
+}
+
+// rearm fires on a cancelled action that wakes the thread at once.
+TEST(Mainline, RearmFiresWhenACancelledActionDoesNotSleep) {
+  Config config = small_guest();
+  config.nr_pages = 1000;
+  const std::vector<Event> list{alloc_empty(24), set_target(1010), run_work()};
+  EXPECT_EQ(run_events(config, list, Variant::mainline).outcome, Outcome::clean);
+  const RunResult buggy =
+      run_events(config, list, Variant::mainline, Mutation::fix_cancelled_balloon_action);
+  ASSERT_EQ(buggy.outcome, Outcome::violation);
+  EXPECT_EQ(buggy.violations.front().id, InvariantId::rearm);
+}
+
+// progress fires on a thread that spins; a spin root asked for stops the run instead.
+TEST(Mainline, ProgressFiresOnASpinningThreadButNotOnOneRootAskedFor) {
+  const std::vector<Event> list{mem_pressure(1024), set_target(300), run_work(), run_work(),
+                                run_work()};
+  EXPECT_EQ(run_events(small_guest(), list, Variant::mainline).outcome, Outcome::clean);
+  const RunResult buggy =
+      run_events(small_guest(), list, Variant::mainline, Mutation::xsa300_no_reserve_backoff);
+  ASSERT_EQ(buggy.outcome, Outcome::violation);
+  EXPECT_EQ(buggy.violations.front().id, InvariantId::progress);
+
+  const RunResult asked =
+      run_events(with_host(small_guest(), 0),
+                 {sysfs_knob(BackoffKnob::max_schedule_delay, "0"),
+                  sysfs_knob(BackoffKnob::max_retry_count, "0"), set_target(600), tick(1)},
+                 Variant::mainline);
+  EXPECT_EQ(asked.outcome, Outcome::expected_crash);
+  EXPECT_NE(asked.expected_crash.find("as root asked"), std::string::npos) << asked.expected_crash;
+}
+
+// converge fires when pages a backend gives back stay in the balloon.
+TEST(Mainline, ConvergeFiresWhenReturnedPagesStayInTheBalloon) {
+  Config config = small_guest();
+  config.nr_pages = 1000;
+  const std::vector<Event> list{alloc_empty(24), set_target(1010), run_work(), free_empty(0)};
+  const RunResult fixed = run_events(config, list, Variant::mainline);
+  EXPECT_EQ(fixed.outcome, Outcome::clean);
+  EXPECT_TRUE(fixed.converge_judged);
+  const RunResult buggy =
+      run_events(config, list, Variant::mainline, Mutation::fix_accounting_without_hotplug);
+  EXPECT_TRUE(broke(buggy, InvariantId::converge));
+}
+
+TEST(Mainline, AMutationBelongsToItsVariant) {
+  EXPECT_EQ(mutation_variant(Mutation::fix_cancelled_balloon_action), Variant::mainline);
+  EXPECT_EQ(mutation_variant(Mutation::no_rearm), Variant::fixed);
+  EXPECT_THROW(
+      run_events(small_guest(), {}, Variant::fixed, Mutation::fix_cancelled_balloon_action),
+      std::invalid_argument);
+  EXPECT_THROW(run_events(small_guest(), {}, Variant::mainline, Mutation::no_rearm),
+               std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace balloonbench::testing
