@@ -66,15 +66,16 @@ struct Side {
   std::size_t read = 0;
 };
 
+// "<name>: <x> vs <y>" when the two differ.
+std::optional<std::string> field(const char* name, std::uint64_t x, std::uint64_t y) {
+  if (x == y) return std::nullopt;
+  return std::string(name) + ": " + n(x) + " vs " + n(y);
+}
+
 // The first fact that differs between the two drivers and their simulations.
 std::optional<std::string> compare_state(const World& left, const World& right) {
   const Driver& a = left.core();
   const Driver& b = right.core();
-  const auto field = [](const char* name, std::uint64_t x,
-                        std::uint64_t y) -> std::optional<std::string> {
-    if (x == y) return std::nullopt;
-    return std::string(name) + ": " + n(x) + " vs " + n(y);
-  };
   for (const auto& diff :
        {field("current_pages", a.current_pages(), b.current_pages()),
         field("totalram_pages", a.totalram_pages(), b.totalram_pages()),
@@ -98,8 +99,36 @@ std::optional<std::string> compare_state(const World& left, const World& right) 
     return "/proc/xen/balloon reads differ:\n" + a.balloon_read() + "vs\n" + b.balloon_read();
   }
 
-  const Sim& x = left.sim();
-  const Sim& y = right.sim();
+  return machine_difference(left.sim(), right.sim());
+}
+
+// The first trace entry of a step that differs, as "<kind>: <left> vs <right>" with
+// both entries' words after their kind and jiffies (or "nothing" where a side's step
+// ended first): "timer_armed: timer armed for t=100 vs timer armed for t=101".
+std::string trace_difference(const std::string* left, const std::string* right) {
+  const auto words = [](const std::string* entry) -> std::string {
+    if (entry == nullptr) return "nothing";
+    const std::size_t jiffies = entry->find(' ');
+    const std::size_t after =
+        jiffies == std::string::npos ? jiffies : entry->find(' ', jiffies + 1);
+    return after == std::string::npos ? *entry : entry->substr(after + 1);
+  };
+  const std::string* named = left != nullptr ? left : right;
+  const std::string kind = named->substr(0, named->find(' '));
+  return kind + ": " + words(left) + " vs " + words(right);
+}
+
+// "pfn 12 P2M: 3 vs 4" -> "P2M"; "timer_armed: ... vs ..." -> "timer_armed".
+std::string fact_of(const std::string& what) {
+  std::string fact = what.substr(0, what.find(':'));
+  if (fact.rfind("pfn ", 0) == 0) fact = fact.substr(fact.find(' ', 4) + 1);
+  if (fact.rfind("balloon list entry", 0) == 0) fact = "balloon list order";
+  return fact;
+}
+
+}  // namespace
+
+std::optional<std::string> machine_difference(const Sim& x, const Sim& y) {
   for (const auto& diff : {field("tot_pages", x.tot_pages(), y.tot_pages()),
                            field("max_pages", x.max_pages(), y.max_pages()),
                            field("free host frames", x.free_frames(), y.free_frames()),
@@ -133,32 +162,6 @@ std::optional<std::string> compare_state(const World& left, const World& right) 
   }
   return std::nullopt;
 }
-
-// The first trace entry of a step that differs, as "<kind>: <left> vs <right>" with
-// both entries' words after their kind and jiffies (or "nothing" where a side's step
-// ended first): "timer_armed: timer armed for t=100 vs timer armed for t=101".
-std::string trace_difference(const std::string* left, const std::string* right) {
-  const auto words = [](const std::string* entry) -> std::string {
-    if (entry == nullptr) return "nothing";
-    const std::size_t jiffies = entry->find(' ');
-    const std::size_t after =
-        jiffies == std::string::npos ? jiffies : entry->find(' ', jiffies + 1);
-    return after == std::string::npos ? *entry : entry->substr(after + 1);
-  };
-  const std::string* named = left != nullptr ? left : right;
-  const std::string kind = named->substr(0, named->find(' '));
-  return kind + ": " + words(left) + " vs " + words(right);
-}
-
-// "pfn 12 P2M: 3 vs 4" -> "P2M"; "timer_armed: ... vs ..." -> "timer_armed".
-std::string fact_of(const std::string& what) {
-  std::string fact = what.substr(0, what.find(':'));
-  if (fact.rfind("pfn ", 0) == 0) fact = fact.substr(fact.find(' ', 4) + 1);
-  if (fact.rfind("balloon list entry", 0) == 0) fact = "balloon list order";
-  return fact;
-}
-
-}  // namespace
 
 Variant port_of_same_kind(Variant variant) {
   return pre_patch(variant) ? Variant::legacy : Variant::fixed;

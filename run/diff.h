@@ -15,6 +15,7 @@
 #include "driver/driver.h"
 #include "run/event.h"
 #include "run/failure.h"
+#include "sim/sim.h"
 
 namespace balloonbench {
 
@@ -36,6 +37,13 @@ struct DiffResult {
 // Runs `run` on `left` and `right` in lockstep. Throws std::invalid_argument for a
 // bad config or a variant this build cannot run.
 DiffResult diff_run(const Run& run, Variant left, Variant right);
+
+// The first fact in which two simulations of one configuration differ: the host's
+// counters, the timer and work item, then the lowest pfn whose P2M entry, kernel
+// mapping, allocator state or lending differs ("pfn 12 P2M: 3 vs 4"); nullopt when
+// they agree. A pfn neither wrote has its boot state in both, so the cost follows
+// the pfns written, not the guest's size.
+std::optional<std::string> machine_difference(const Sim& x, const Sim& y);
 
 // The port a source driver is compared with: legacy for a pre-patch driver, else fixed.
 Variant port_of_same_kind(Variant variant);

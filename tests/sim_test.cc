@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "run/diff.h"
 #include "tests/test_support.h"
 
 namespace balloonbench::testing {
@@ -238,6 +239,35 @@ TEST(Sim, HealGivesTheHostEnoughForTheTargetWithinMaxPages) {
   EXPECT_TRUE(world.converge_judged());
   EXPECT_EQ(world.core().current_pages(), 1000U);
   EXPECT_EQ(world.outcome(), Outcome::clean) << describe(world.violations());
+}
+
+// The differential check's machine comparison: a difference in one pfn of a guest of
+// 196,608 is found wherever it is, the lowest differing pfn is named first whichever
+// side wrote it, and two machines that agree (one having written a pfn back to its
+// boot state) have no difference.
+TEST(MachineDifference, FindsTheLowestDifferingPfnOfALargeGuest) {
+  Config config = small_guest();
+  config.max_pfn = 196608;
+  config.nr_pages = 196608;
+  config.max_low_pfn = 196608;
+  config.max_pages = 196608;
+  NullSimObserver observer;
+  Sim left(config, observer);
+  Sim right(config, observer);
+  EXPECT_EQ(machine_difference(left, right), std::nullopt);
+
+  right.set_phys_to_machine(190000, right.pfn_to_mfn(190000));  // rewritten as it was
+  EXPECT_EQ(machine_difference(left, right), std::nullopt);
+
+  const mfn_t was = left.pfn_to_mfn(150000);
+  left.set_phys_to_machine(150000, kInvalidP2mEntry);
+  EXPECT_EQ(machine_difference(left, right),
+            "pfn 150000 P2M: " + std::to_string(kInvalidP2mEntry) + " vs " + std::to_string(was));
+  right.lend(7);
+  EXPECT_EQ(machine_difference(left, right), "pfn 7 lent: 0 vs 1");
+  left.lend(7);
+  left.set_phys_to_machine(150000, was);
+  EXPECT_EQ(machine_difference(left, right), std::nullopt);
 }
 
 }  // namespace
