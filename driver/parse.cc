@@ -88,4 +88,28 @@ std::optional<std::uint64_t> scan_llu(std::string_view text) {
   return simple_strtoull(text.substr(i), used, 10);
 }
 
+long kstrtoul(std::string_view text, std::uint64_t& value) {
+  constexpr long kEinval = 22;
+  constexpr long kErange = 34;
+  std::size_t i = byte_at(text, 0) == '+' ? 1 : 0;
+  unsigned base = 10;
+  if (byte_at(text, i) == '0') {
+    const bool hex = (byte_at(text, i + 1) | 0x20) == 'x' && is_xdigit(byte_at(text, i + 2));
+    base = hex ? 16 : 8;
+    if (hex) i += 2;
+  }
+  std::uint64_t result = 0;
+  std::size_t digits = 0;
+  for (; is_xdigit(byte_at(text, i)) && xdigit_value(byte_at(text, i)) < base; ++i, ++digits) {
+    const unsigned digit = xdigit_value(byte_at(text, i));
+    if (result > (~std::uint64_t{0} - digit) / base) return -kErange;
+    result = result * base + digit;
+  }
+  if (digits == 0) return -kEinval;
+  if (byte_at(text, i) == '\n') ++i;
+  if (byte_at(text, i) != 0) return -kEinval;
+  value = result;
+  return 0;
+}
+
 }  // namespace balloonbench

@@ -27,4 +27,11 @@ std::uint64_t memparse(std::string_view text, std::size_t& end);
 // read decimal digits. Returns nothing when the conversion fails.
 std::optional<std::uint64_t> scan_llu(std::string_view text);
 
+// kstrtoul(text, 0, &value), as sysfs's device_store_ulong calls it: an optional '+',
+// digits in the base the prefix picks (0x then a hex digit: hex; 0: octal; else
+// decimal), at most one newline, then the end of the string, which a NUL byte also
+// is (the kernel reads a NUL-terminated copy of the write). 0 and `value` set, else
+// -EINVAL (no digit, or anything else after them) or -ERANGE (over 64 bits).
+long kstrtoul(std::string_view text, std::uint64_t& value);
+
 }  // namespace balloonbench

@@ -104,6 +104,42 @@ TEST(Parse, MemparseStopsAtTheEndOfTheView) {
   EXPECT_EQ(memparse_all(std::string_view(suffixed).substr(0, 1)), 4U);
 }
 
+TEST(Parse, KstrtoulTakesTheWholeStringOrNothing) {
+  const auto parsed = [](std::string_view text) -> std::optional<std::uint64_t> {
+    std::uint64_t value = 99;
+    const long ret = kstrtoul(text, value);
+    if (ret != 0) {
+      EXPECT_EQ(value, 99U) << "a refused write must leave the value alone";
+      return std::nullopt;
+    }
+    return value;
+  };
+  const auto error = [](std::string_view text) {
+    std::uint64_t value = 0;
+    return kstrtoul(text, value);
+  };
+  EXPECT_EQ(parsed("32"), 32U);
+  EXPECT_EQ(parsed("+32\n"), 32U);
+  EXPECT_EQ(parsed("0x20"), 32U);
+  EXPECT_EQ(parsed("0X2f"), 47U);
+  EXPECT_EQ(parsed("040"), 32U);
+  EXPECT_EQ(parsed("0"), 0U);
+  EXPECT_EQ(parsed("18446744073709551615"), ~std::uint64_t{0});
+  // The kernel reads a NUL-terminated copy: a NUL ends the number as the end does.
+  EXPECT_EQ(parsed(std::string_view("12\0junk", 7)), 12U);
+  EXPECT_EQ(error(""), -22);
+  EXPECT_EQ(error("+"), -22);
+  EXPECT_EQ(error("-1"), -22);
+  EXPECT_EQ(error(" 1"), -22);
+  EXPECT_EQ(error("1 "), -22);
+  EXPECT_EQ(error("1\n\n"), -22);
+  EXPECT_EQ(error("08"), -22);   // 8 is not octal: the 0 is read, then junk
+  EXPECT_EQ(error("0xg"), -22);  // no hex digit after 0x: octal 0, then junk
+  EXPECT_EQ(error("4k"), -22);
+  EXPECT_EQ(error("18446744073709551616"), -34);
+  EXPECT_EQ(error("0x10000000000000000"), -34);
+}
+
 TEST(Parse, ScanLluSkipsSpaceAndNeedsADigit) {
   EXPECT_EQ(scan_llu("3600"), std::optional<std::uint64_t>(3600));
   EXPECT_EQ(scan_llu("  \t3600kB"), std::optional<std::uint64_t>(3600));

@@ -232,29 +232,6 @@ std::vector<std::string> wrap(std::string_view text, std::size_t per_line, std::
   return lines;
 }
 
-std::string escape_xml(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 // Texts placed one by one, each only inside the canvas and clear of every text placed
 // before it and of the marks it must not hide.
 class Placer {
@@ -1676,15 +1653,15 @@ std::string timeline_svg(const TimelineLayout& layout) {
                     height + "\" fill=\"white\"/>\n";
   for (const Shape& drawn : layout.shapes) {
     svg += "<" + drawn.element;
-    if (!drawn.role.empty()) svg += " class=\"" + escape_xml(clean_text(drawn.role)) + "\"";
+    if (!drawn.role.empty()) svg += " class=\"" + escape_html(clean_text(drawn.role)) + "\"";
     for (const auto& [name, value] : drawn.attributes) {
-      svg += " " + name + "=\"" + escape_xml(clean_text(value)) + "\"";
+      svg += " " + name + "=\"" + escape_html(clean_text(value)) + "\"";
     }
     if (drawn.tooltip.empty()) {
       svg += "/>\n";
     } else {
-      svg +=
-          "><title>" + escape_xml(clean_text(drawn.tooltip)) + "</title></" + drawn.element + ">\n";
+      svg += "><title>" + escape_html(clean_text(drawn.tooltip)) + "</title></" + drawn.element +
+             ">\n";
     }
   }
   for (const PlacedText& text : layout.texts) {
@@ -1697,13 +1674,40 @@ std::string timeline_svg(const TimelineLayout& layout) {
     if (text.upright) {
       svg += " transform=\"rotate(-90 " + fmt(text.x) + " " + fmt(text.y) + ")\"";
     }
-    svg += ">" + escape_xml(clean_text(text.text)) + "</text>\n";
+    svg += ">" + escape_html(clean_text(text.text)) + "</text>\n";
   }
   return svg + "</svg>\n";
 }
 
 std::string timeline_svg(const std::string& title, const Trace& trace, const RunResult& result) {
   return timeline_svg(timeline_layout(title, trace, result));
+}
+
+std::string escape_html(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
 }
 
 }  // namespace balloonbench

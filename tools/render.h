@@ -94,4 +94,8 @@ TimelineLayout timeline_layout(const std::string& title, const Trace& trace,
 std::string timeline_svg(const TimelineLayout& layout);
 std::string timeline_svg(const std::string& title, const Trace& trace, const RunResult& result);
 
+// Text for XML and HTML element content and attribute values: & < > " ' as
+// references (the timeline's SVG and the report page share it).
+std::string escape_html(std::string_view text);
+
 }  // namespace balloonbench

@@ -11,12 +11,10 @@
 #include <string>
 #include <string_view>
 
+#include "tools/render.h"
 #include "tools/triage.h"
 
 namespace balloonbench::triage {
-
-// Text for HTML element content and attribute values: & < > " ' as references.
-std::string escape_html(std::string_view text);
 
 // A path or relative address for an href: the characters an address may not hold
 // as they are (space, quotes, <, >, #, %, ?, controls) percent-encoded, then escaped

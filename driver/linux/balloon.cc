@@ -1,8 +1,8 @@
 #include "driver/linux/balloon.h"
 
 #include <algorithm>
-#include <cctype>
 
+#include "driver/kernel_mutex.h"
 #include "driver/parse.h"
 
 // BUG_ON stays on in every build: a tripped condition goes to Env::bug, which the
@@ -19,64 +19,12 @@ namespace {
 constexpr long kEnoent = 2;
 constexpr long kEnomem = 12;
 constexpr long kEperm = 1;
-constexpr long kEinval = 22;
-constexpr long kErange = 34;
 
 // RETRY_UNLIMITED (include/xen/balloon.h).
 constexpr std::uint64_t kRetryUnlimited = 0;
 
 // The balloon thread's timeouts, in jiffies.
 constexpr std::uint64_t kHourJiffies = 3600 * kHz;
-
-// Holds balloon_mutex while set; finding it held means the bench re-entered it.
-class MutexGuard {
- public:
-  explicit MutexGuard(bool& held) : held_(held) { held_ = true; }
-  ~MutexGuard() { held_ = false; }
-  MutexGuard(const MutexGuard&) = delete;
-  MutexGuard& operator=(const MutexGuard&) = delete;
-
- private:
-  bool& held_;
-};
-
-// kstrtoul(buf, 0, &value), as device_store_ulong calls it: an optional '+', then
-// digits in the base the prefix picks (0x hex, 0 octal, else decimal), then at most
-// one newline and nothing else. -EINVAL for anything else, -ERANGE on overflow.
-long kstrtoul(std::string_view text, std::uint64_t& value) {
-  std::size_t i = 0;
-  if (i < text.size() && text[i] == '+') ++i;
-  unsigned base = 10;
-  if (i < text.size() && text[i] == '0') {
-    const bool hex = i + 1 < text.size() && (text[i + 1] == 'x' || text[i + 1] == 'X') &&
-                     i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 2]));
-    base = hex ? 16 : 8;
-    if (hex) i += 2;
-  }
-  std::uint64_t result = 0;
-  std::size_t digits = 0;
-  for (; i < text.size(); ++i, ++digits) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    unsigned digit = 0;
-    if (c >= '0' && c <= '9') {
-      digit = c - '0';
-    } else if (c >= 'a' && c <= 'f') {
-      digit = c - 'a' + 10;
-    } else if (c >= 'A' && c <= 'F') {
-      digit = c - 'A' + 10;
-    } else {
-      break;
-    }
-    if (digit >= base) break;
-    if (result > (~std::uint64_t{0} - digit) / base) return -kErange;
-    result = result * base + digit;
-  }
-  if (digits == 0) return -kEinval;
-  if (i < text.size() && text[i] == '\n') ++i;
-  if (i != text.size()) return -kEinval;
-  value = result;
-  return 0;
-}
 
 }  // namespace
 

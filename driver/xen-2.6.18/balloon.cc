@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "driver/kernel_mutex.h"
 #include "driver/parse.h"
 
 // BUG_ON stays on in every build: a tripped condition goes to Env::bug, which the
@@ -19,19 +20,6 @@ namespace balloonbench {
 namespace {
 
 std::uint64_t pages_to_kb(std::uint64_t pages) { return pages << (kPageShift - 10); }
-
-// Holds balloon_mutex for the work function's whole run. The work item never runs
-// concurrently with itself; finding the mutex held means the bench re-entered it.
-class MutexGuard {
- public:
-  explicit MutexGuard(bool& held) : held_(held) { held_ = true; }
-  ~MutexGuard() { held_ = false; }
-  MutexGuard(const MutexGuard&) = delete;
-  MutexGuard& operator=(const MutexGuard&) = delete;
-
- private:
-  bool& held_;
-};
 
 }  // namespace
 
