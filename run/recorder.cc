@@ -42,6 +42,7 @@ StateSnapshot Recorder::snapshot() const {
   state.timer_pending = sim_.timer_pending();
   state.timer_expires = sim_.timer_expires();
   state.work_pending = sim_.work_pending();
+  state.thread = core_.thread_state();
   return state;
 }
 

@@ -56,6 +56,13 @@ std::string to_text(const StateSnapshot& state) {
   if (state.hard_limit != kNoHardLimit) out += " hard_limit=" + n(state.hard_limit);
   out += state.timer_pending ? " | timer@" + n(state.timer_expires) : std::string(" | no timer");
   if (state.work_pending) out += " work pending";
+  if (state.thread) {
+    const ThreadState& thread = *state.thread;
+    out += std::string(" | thread ") + bp_state_name(thread.state) +
+           (thread.sleeping ? " asleep" : " runnable") + " delay=" + n(thread.schedule_delay) +
+           "s retry=" + n(thread.retry_count) + "/" + n(thread.max_retry_count);
+    if (thread.target_unpopulated != 0) out += " unpopulated=" + n(thread.target_unpopulated);
+  }
   return out;
 }
 

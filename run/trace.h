@@ -6,9 +6,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "driver/driver.h"
 #include "driver/env.h"
 #include "run/event.h"
 #include "run/failure.h"
@@ -30,6 +32,8 @@ struct StateSnapshot {
   bool timer_pending = false;
   std::uint64_t timer_expires = 0;
   bool work_pending = false;
+  // A driver with a balloon thread (mainline): its state, back-off and whether it sleeps.
+  std::optional<ThreadState> thread;
 };
 
 enum class TraceKind : std::uint8_t {

@@ -5,9 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -295,6 +299,165 @@ TEST(CheckerBranches, no_partial_return_AnOldFrameInADecreaseIsFine) {
   rig.checker.begin_step(Phase::event, 1);
   rig.checker.hypercall_issued(MemoryOp::decrease_reservation, decrease);
   EXPECT_TRUE(rig.checker.violations().empty()) << describe(rig.checker.violations());
+}
+
+// A mainline driver whose thread reports the state a test forges: everything else is
+// the real driver's, so the checker reads a consistent guest.
+class ForgedThread final : public Driver {
+ public:
+  explicit ForgedThread(Env& env) : real_(make_driver(env, Variant::mainline, Mutation::none)) {}
+  Driver& real() { return *real_; }
+  std::optional<ThreadState> forged;
+
+  void balloon_init(pfn_t max_pfn, pfn_t nr_pages) override {
+    real_->balloon_init(max_pfn, nr_pages);
+  }
+  void balloon_set_new_target(std::uint64_t target) override {
+    real_->balloon_set_new_target(target);
+  }
+  void watch_target(std::string_view value) override { real_->watch_target(value); }
+  long balloon_write(std::string_view buffer) override { return real_->balloon_write(buffer); }
+  std::string balloon_read() const override { return real_->balloon_read(); }
+  void balloon_update_driver_allowance(std::int64_t delta) override {
+    real_->balloon_update_driver_allowance(delta);
+  }
+  std::optional<std::vector<pfn_t>> alloc_empty_pages(std::size_t nr_pages) override {
+    return real_->alloc_empty_pages(nr_pages);
+  }
+  void free_empty_pages(const std::vector<pfn_t>& pagevec) override {
+    real_->free_empty_pages(pagevec);
+  }
+  void balloon_release_driver_page(pfn_t page) override {
+    real_->balloon_release_driver_page(page);
+  }
+  long store_target_kb(std::string_view buffer) override { return real_->store_target_kb(buffer); }
+  long store_target(std::string_view buffer) override { return real_->store_target(buffer); }
+  bool has(OptionalEntry entry) const override { return real_->has(entry); }
+  long store_backoff_knob(BackoffKnob knob, std::string_view buffer) override {
+    return real_->store_backoff_knob(knob, buffer);
+  }
+  void balloon_process() override { real_->balloon_process(); }
+  void balloon_alarm() override { real_->balloon_alarm(); }
+  std::uint64_t current_pages() const override { return real_->current_pages(); }
+  std::uint64_t totalram_pages() const override { return real_->totalram_pages(); }
+  std::uint64_t target_pages() const override { return real_->target_pages(); }
+  std::uint64_t balloon_low() const override { return real_->balloon_low(); }
+  std::uint64_t balloon_high() const override { return real_->balloon_high(); }
+  std::uint64_t driver_pages() const override { return real_->driver_pages(); }
+  std::uint64_t hard_limit() const override { return real_->hard_limit(); }
+  std::uint64_t current_target() const override { return real_->current_target(); }
+  std::optional<ThreadState> thread_state() const override { return forged; }
+  std::size_t balloon_list_size() const override { return real_->balloon_list_size(); }
+  std::vector<pfn_t> balloon_list_pages() const override { return real_->balloon_list_pages(); }
+  void set_list_journal(std::vector<ListOp>* journal) override { real_->set_list_journal(journal); }
+
+ private:
+  std::unique_ptr<Driver> real_;
+};
+
+// A mainline guest whose thread has just returned to its wait in `state` (sleeping),
+// with nothing pending unless a test arms it.
+struct ThreadRig {
+  ThreadRig() : sim(small_guest(), observer), driver(sim), checker(sim, driver) {
+    driver.set_list_journal(checker.journal());
+    driver.balloon_init(small_guest().max_pfn, small_guest().nr_pages);
+    sim.del_timer();
+  }
+  ~ThreadRig() { driver.set_list_journal(nullptr); }
+  // One run of the thread that ends in `state`, then the checks a work run's end makes.
+  const std::vector<Violation>& returns_in(ThreadState::Bp state, std::uint64_t delay = 1,
+                                           std::uint64_t max_delay = 32) {
+    ThreadState thread;
+    thread.state = state;
+    thread.schedule_delay = delay;
+    thread.max_schedule_delay = max_delay;
+    thread.sleeping = true;
+    driver.forged = thread;
+    checker.begin_step(Phase::event, ++steps);
+    checker.work_started();
+    checker.work_finished();
+    return checker.violations();
+  }
+  void due_in(std::uint64_t seconds) { sim.mod_timer(sim.jiffies() + seconds * kHz); }
+  NullSimObserver observer;
+  Sim sim;
+  ForgedThread driver;
+  Checker checker;
+  std::size_t steps = 0;
+};
+
+TEST(CheckerBranches, rearm_ThreadBacksOffAsItSays) {
+  ThreadRig rig;
+  rig.due_in(2);
+  EXPECT_TRUE(rig.returns_in(ThreadState::Bp::eagain, 2).empty())
+      << describe(rig.checker.violations());
+  rig.due_in(4);
+  EXPECT_TRUE(rig.returns_in(ThreadState::Bp::eagain, 4).empty())
+      << describe(rig.checker.violations());
+  rig.due_in(1);
+  EXPECT_TRUE(rig.returns_in(ThreadState::Bp::wait).empty()) << describe(rig.checker.violations());
+  rig.sim.del_timer();
+  EXPECT_TRUE(rig.returns_in(ThreadState::Bp::done).empty()) << describe(rig.checker.violations());
+}
+
+TEST(CheckerBranches, rearm_ABackOffThatIsNotDue) {
+  ThreadRig rig;
+  expect_report(rig.returns_in(ThreadState::Bp::eagain, 4), InvariantId::rearm,
+                "returned to its wait in BP_EAGAIN but is not due within schedule_delay=4s");
+  ThreadRig late;
+  late.due_in(5);
+  expect_report(late.returns_in(ThreadState::Bp::eagain, 4), InvariantId::rearm,
+                "not due within schedule_delay=4s");
+}
+
+TEST(CheckerBranches, rearm_ABackOffPastItsCap) {
+  ThreadRig rig;
+  rig.due_in(64);
+  expect_report(rig.returns_in(ThreadState::Bp::eagain, 64, 32), InvariantId::rearm,
+                "schedule_delay=64s exceeds max_schedule_delay=32s");
+}
+
+TEST(CheckerBranches, rearm_ABackOffThatDidNotDouble) {
+  ThreadRig rig;
+  rig.due_in(2);
+  ASSERT_TRUE(rig.returns_in(ThreadState::Bp::eagain, 2).empty());
+  rig.due_in(2);
+  expect_report(rig.returns_in(ThreadState::Bp::eagain, 2), InvariantId::rearm,
+                "the back-off went from 2s to 2s, not to 4s");
+  ThreadRig capped;
+  capped.due_in(24);
+  ASSERT_TRUE(capped.returns_in(ThreadState::Bp::eagain, 24).empty());
+  capped.due_in(32);
+  EXPECT_TRUE(capped.returns_in(ThreadState::Bp::eagain, 32).empty())
+      << "doubling stops at the cap: " << describe(capped.checker.violations());
+}
+
+TEST(CheckerBranches, rearm_ACancelledActionThatRunsAgainAtOnce) {
+  ThreadRig rig;
+  ThreadState thread;
+  thread.state = ThreadState::Bp::ecanceled;
+  thread.sleeping = false;
+  rig.driver.forged = thread;
+  rig.checker.begin_step(Phase::event, 1);
+  rig.checker.work_started();
+  rig.checker.work_finished();
+  expect_report(rig.checker.violations(), InvariantId::rearm,
+                "the action was cancelled but the thread is runnable again at once");
+}
+
+TEST(CheckerBranches, rearm_DoneWithCreditLeftAndNotRunnable) {
+  ThreadRig rig;
+  rig.driver.real().balloon_set_new_target(600);
+  rig.sim.take_work();
+  expect_report(rig.returns_in(ThreadState::Bp::done), InvariantId::rearm,
+                "returned to its wait in BP_DONE with credit left and is not runnable");
+}
+
+TEST(CheckerBranches, rearm_AWaitThatIsNotDueWithinASecond) {
+  ThreadRig rig;
+  rig.due_in(2);
+  expect_report(rig.returns_in(ThreadState::Bp::wait), InvariantId::rearm,
+                "returned to its wait in BP_WAIT but is not due within a second");
 }
 
 TEST(CheckerBranches, TheDirtyEpochWrapsAround) {

@@ -14,6 +14,16 @@ namespace {
 
 using nlohmann::json;
 
+json thread_json(const ThreadState& t) {
+  return json{{"state", bp_state_name(t.state)},
+              {"sleeping", t.sleeping},
+              {"schedule_delay", t.schedule_delay},
+              {"max_schedule_delay", t.max_schedule_delay},
+              {"retry_count", t.retry_count},
+              {"max_retry_count", t.max_retry_count},
+              {"target_unpopulated", t.target_unpopulated}};
+}
+
 json state_json(const StateSnapshot& s) {
   return json{{"jiffies", s.jiffies},
               {"current_pages", s.current_pages},
@@ -28,7 +38,8 @@ json state_json(const StateSnapshot& s) {
               {"host_free", s.host_free},
               {"timer_pending", s.timer_pending},
               {"timer_expires", s.timer_expires},
-              {"work_pending", s.work_pending}};
+              {"work_pending", s.work_pending},
+              {"thread", s.thread ? thread_json(*s.thread) : json(nullptr)}};
 }
 
 json entry_json(const TraceEntry& entry) {
@@ -482,6 +493,10 @@ enum class Key : std::uint8_t {
   timer_pending,
   work_scheduled,
   work_run,
+  thread_done,
+  thread_wait,
+  thread_eagain,
+  thread_ecanceled,
   time_passes,
   violation,
   expected_crash,
@@ -549,6 +564,14 @@ Style style(Key key) {
       return {Glyph::square, "#fff", "#17becf", "work scheduled"};
     case Key::work_run:
       return {Glyph::square, "#17becf", "#17becf", "work runs"};
+    case Key::thread_done:
+      return {Glyph::band, "#c7e9c0", "none", "thread BP_DONE"};
+    case Key::thread_wait:
+      return {Glyph::band, "#c6dbef", "none", "thread BP_WAIT"};
+    case Key::thread_eagain:
+      return {Glyph::band, "#fdd0a2", "none", "thread BP_EAGAIN (back-off)"};
+    case Key::thread_ecanceled:
+      return {Glyph::band, "#d9d9d9", "none", "thread BP_ECANCELED"};
     case Key::time_passes:
       return {Glyph::band, "#e3edf9", "none", "virtual time passes"};
     case Key::violation:
@@ -598,6 +621,7 @@ enum class LaneKind : std::uint8_t {
   decrease,
   timer,
   work,
+  thread,
   other
 };
 
@@ -851,6 +875,8 @@ class Builder {
   void draw_hypercall(std::size_t step, double x, const TraceEntry& entry);
   void draw_timer_and_work(std::size_t step, double x, const TraceEntry& entry, double size);
   void close_timer_span(double x, const std::string& why);
+  void draw_thread(std::size_t step, double x, const ThreadState& thread);
+  void close_thread_span(double x);
   void draw_time();
   void draw_violations();
   void draw_step_labels();
@@ -895,6 +921,9 @@ class Builder {
   std::string timer_armed_text_;
   std::size_t timer_step_ = 0;
   double work_from_ = 0;
+  double thread_from_ = -1;  // where the thread's current state began, if known
+  std::optional<ThreadState> thread_;
+  std::size_t thread_step_ = 0;
 };
 
 TimelineLayout Builder::build() {
@@ -932,8 +961,10 @@ TimelineLayout Builder::build() {
 void Builder::choose_lanes() {
   std::array<bool, kEventKinds> seen{};
   bool host = false;
+  bool thread = false;
   for (const Step& step : story_.steps) {
     for (const TraceEntry* entry : step.slots) {
+      if (has_state(*entry) && entry->state.thread) thread = true;
       if (entry->kind == TraceKind::event) seen[static_cast<std::size_t>(entry->event.kind)] = true;
       if (entry->kind == TraceKind::in_flight &&
           action_of(entry->event) != InFlightAction::set_target) {
@@ -959,8 +990,11 @@ void Builder::choose_lanes() {
   }
   lanes_.push_back({LaneKind::populate, {}, "populate_physmap"});
   lanes_.push_back({LaneKind::decrease, {}, "decrease_reservation"});
-  lanes_.push_back({LaneKind::timer, {}, "timer"});
-  lanes_.push_back({LaneKind::work, {}, "work"});
+  // A balloon thread waits with a timeout and runs as the work item does; its lane
+  // shows the state it waits in and its back-off.
+  lanes_.push_back({LaneKind::timer, {}, thread ? "timer (thread's wait)" : "timer"});
+  lanes_.push_back({LaneKind::work, {}, thread ? "work (thread runs)" : "work"});
+  if (thread) lanes_.push_back({LaneKind::thread, {}, "balloon thread"});
   for (unsigned k = 0; k < kEventKinds; ++k) {
     if (seen[k] && lane_of(static_cast<EventKind>(k)) == LaneKind::other) {
       lanes_.push_back({LaneKind::other, {}, "other events"});
@@ -1340,9 +1374,11 @@ void Builder::draw_lanes() {
           draw_timer_and_work(i, x, entry, size);
           break;
       }
+      if (has_state(entry) && entry.state.thread) draw_thread(i, x, *entry.state.thread);
     }
   }
   if (timer_from_ >= 0) close_timer_span(layout_.plot.x1, "; still pending when the run ended");
+  close_thread_span(layout_.plot.x1);
 }
 
 void Builder::draw_event(std::size_t step, double x, const TraceEntry& entry, double size) {
@@ -1435,6 +1471,72 @@ void Builder::close_timer_span(double x, const std::string& why) {
            Box{timer_from_, row->middle() - 2, std::max(x, timer_from_ + 1), row->middle() + 2},
            style(Key::timer_pending).fill, "none", timer_armed_text_ + why));
   timer_from_ = -1;
+}
+
+Key thread_key(ThreadState::Bp state) {
+  switch (state) {
+    case ThreadState::Bp::done:
+      return Key::thread_done;
+    case ThreadState::Bp::wait:
+      return Key::thread_wait;
+    case ThreadState::Bp::eagain:
+      return Key::thread_eagain;
+    case ThreadState::Bp::ecanceled:
+      return Key::thread_ecanceled;
+  }
+  return Key::thread_done;
+}
+
+// "EAGAIN 4 s (3/4)": the state without its BP_ prefix, and for a back-off the delay
+// it waits and the retries against their limit.
+std::string thread_text(const ThreadState& thread) {
+  std::string text = bp_state_name(thread.state);
+  if (text.rfind("BP_", 0) == 0) text = text.substr(3);
+  if (thread.state == ThreadState::Bp::eagain) {
+    text += " " + std::to_string(thread.schedule_delay) + " s (" +
+            std::to_string(thread.retry_count) + "/" +
+            (thread.max_retry_count == 0 ? std::string("\u221e")
+                                         : std::to_string(thread.max_retry_count)) +
+            ")";
+  }
+  return text;
+}
+
+// The back-off's figures only matter while the thread backs off.
+bool same_thread_state(const ThreadState& a, const ThreadState& b) {
+  if (a.state != b.state) return false;
+  return a.state != ThreadState::Bp::eagain ||
+         (a.schedule_delay == b.schedule_delay && a.retry_count == b.retry_count &&
+          a.max_retry_count == b.max_retry_count);
+}
+
+// A band per span of one state and back-off, labelled where it begins.
+void Builder::draw_thread(std::size_t step, double x, const ThreadState& thread) {
+  if (thread_ && same_thread_state(*thread_, thread)) return;
+  close_thread_span(x);
+  thread_ = thread;
+  thread_from_ = x;
+  thread_step_ = step;
+  const Lane* row = lane(LaneKind::thread);
+  if (row == nullptr) return;
+  ask(Priority::value,
+      label(thread_text(thread), x + 2, row->middle() + 3, 9, TextAnchor::start, "#444"));
+}
+
+void Builder::close_thread_span(double x) {
+  const Lane* row = lane(LaneKind::thread);
+  if (row == nullptr || !thread_ || thread_from_ < 0) return;
+  const Key key = thread_key(thread_->state);
+  use(key);
+  const std::string tooltip = std::string("thread ") + bp_state_name(thread_->state) +
+                              " schedule_delay=" + std::to_string(thread_->schedule_delay) +
+                              "s retry_count=" + std::to_string(thread_->retry_count) +
+                              " max_retry_count=" + std::to_string(thread_->max_retry_count);
+  std::string role = std::string("thread:") + bp_state_name(thread_->state);
+  back_.push_back(rect(std::move(role), thread_step_,
+                       Box{thread_from_, row->y0 + 3, std::max(x, thread_from_ + 1), row->y1 - 3},
+                       style(key).fill, "none", tooltip));
+  thread_from_ = -1;
 }
 
 void Builder::draw_timer_and_work(std::size_t step, double x, const TraceEntry& entry,

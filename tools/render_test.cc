@@ -315,6 +315,47 @@ TEST(Timeline, HardLimitIsDrawnOnlyWhereLatched) {
   EXPECT_FALSE(has_text(fixed_layout, "hard limit (latched)"));
 }
 
+// mainline's thread: its lane shows each state it waits in as a band, the back-off
+// labelled with its delay and retries, in the step whose state first shows it; a
+// driver without a thread has no such lane.
+TEST(Timeline, ThreadLaneShowsStateAndBackOff) {
+  const Replay mainline =
+      replay(corpus_run("balloon_events/back-off-and-cancel"), Variant::mainline);
+  const TraceEntry* backing_off = nullptr;
+  bool cancelled = false;
+  for (const TraceEntry& entry : mainline.trace.entries()) {
+    const bool state = entry.kind == TraceKind::state || entry.kind == TraceKind::work_done;
+    if (!state || !entry.state.thread) continue;
+    if (backing_off == nullptr && entry.state.thread->state == ThreadState::Bp::eagain) {
+      backing_off = &entry;
+    }
+    cancelled = cancelled || entry.state.thread->state == ThreadState::Bp::ecanceled;
+  }
+  ASSERT_NE(backing_off, nullptr);
+  ASSERT_TRUE(cancelled);
+  ASSERT_EQ(backing_off->phase, Phase::event);
+  const TimelineLayout layout = lay_out(mainline);
+  expect_no_overlap(layout, "mainline back-off");
+  const std::vector<const Shape*> eagain = shapes(layout, "thread:BP_EAGAIN");
+  ASSERT_FALSE(eagain.empty());
+  const TimelineColumn& column = layout.columns.at(backing_off->event_index + 1);
+  ASSERT_EQ(column.event_index, backing_off->event_index);
+  EXPECT_EQ(eagain.front()->column, backing_off->event_index + 1);
+  EXPECT_FALSE(shapes(layout, "thread:BP_ECANCELED").empty());
+  EXPECT_FALSE(shapes(layout, "thread:BP_DONE").empty());
+  const ThreadState& first = *backing_off->state.thread;
+  EXPECT_TRUE(has_text(layout, "EAGAIN " + std::to_string(first.schedule_delay) + " s (" +
+                                   std::to_string(first.retry_count) + "/" +
+                                   std::to_string(first.max_retry_count) + ")"));
+  EXPECT_TRUE(has_text(layout, "balloon thread"));
+  EXPECT_TRUE(has_text(layout, "thread BP_EAGAIN (back-off)"));
+
+  const TimelineLayout fixed =
+      lay_out(replay(corpus_run("balloon_events/back-off-and-cancel"), Variant::fixed));
+  EXPECT_TRUE(shapes(fixed, "thread:BP_EAGAIN").empty());
+  EXPECT_FALSE(has_text(fixed, "balloon thread"));
+}
+
 // A 10-page gap between current_pages and the target on a 1,024-pfn guest is drawn
 // tall, with the whole range 0..max_pfn shown beside the plot.
 TEST(Timeline, PageRangeFocusesOnWhatTheRunTouched) {

@@ -72,6 +72,15 @@ validate=$(dirname "$corpus")/tests/validate_json.py
 [[ $? -le 1 ]] || fail "--json over the corpus could not replay it"
 "$validate" "$schema" --ids "$work/ids" <"$work/all.json" >"$work/valid.log" ||
   fail "--json does not follow its schema: $(cat "$work/valid.log")"
+# mainline's states carry its thread; the schema holds them too.
+"$repro" --json --variant mainline "$corpus/balloon_events" >"$work/mainline.json" 2>/dev/null
+[[ $? -le 1 ]] || fail "--json --variant mainline could not replay the corpus"
+"$validate" "$schema" --ids "$work/ids" <"$work/mainline.json" >"$work/valid.log" ||
+  fail "mainline's --json does not follow its schema: $(cat "$work/valid.log")"
+jq -e 'select(.trace | any(.state.thread.state == "BP_EAGAIN"))' "$work/mainline.json" \
+  >/dev/null || fail "no mainline state shows its thread backing off"
+jq -e '.trace | all(.state == null or .state.thread == null)' <(head -n 1 "$work/all.json") \
+  >/dev/null || fail "a legacy state carries a thread"
 head -n 1 "$work/all.json" | jq -c '.verdict.outcome = "fine"' >"$work/bad.json"
 "$validate" "$schema" <"$work/bad.json" >/dev/null && fail "the schema check accepts a bad outcome"
 head -n 1 "$work/all.json" | jq -c '.verdict.violations[0].id = "no-such-invariant"' >"$work/bad.json"
