@@ -4,10 +4,12 @@
 // of events, violations at boot and at the last step, the whole corpus on every
 // variant); the violation's mark in the step, and at the point, that found it; the
 // hard limit drawn only where one is latched; a page range that makes a small gap
-// tall; the same run giving the same bytes.
+// tall; the same run giving the same bytes; the overlap check firing on two labels
+// forced together; mainline's thread lane.
 
 #include "tools/render.h"
 
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -210,6 +212,22 @@ TEST(Timeline, LegacyCrashHasNoOverlappingText) {
   EXPECT_EQ(layout.columns.back().label, "end");
   EXPECT_EQ(layout.columns.back().t_end,
             layout.columns[run.events.size() + 1].t_start + kConvergeJiffies);
+}
+
+// The overlap check itself fires: the same layout with one label moved onto another.
+TEST(Timeline, TheOverlapCheckFiresOnLabelsForcedTogether) {
+  static TimelineLayout forced;
+  forced = lay_out(replay(corpus_run(kLatched), Variant::legacy));
+  expect_no_overlap(forced, "as laid out");
+  ASSERT_GE(forced.texts.size(), 2U);
+  const PlacedText& first = forced.texts.front();
+  PlacedText& moved = forced.texts.back();
+  moved.x = first.x + 1;
+  moved.y = first.y;
+  moved.anchor = first.anchor;
+  moved.upright = first.upright;
+  moved.box = text_box(moved);
+  EXPECT_NONFATAL_FAILURE(expect_no_overlap(forced, "forced"), "overlaps");
 }
 
 TEST(Timeline, CleanFixedRunHasNoOverlappingText) {
