@@ -131,7 +131,8 @@ class Checker {
   };
   LazyTable<ListEntry, 10> in_list_;
   std::vector<pfn_t> list_moved_;
-  std::vector<pfn_t> epilogue_pfns_;  // epilogue_check's scratch list
+  std::vector<pfn_t> epilogue_pfns_;           // epilogue_check's scratch list
+  std::vector<std::uint64_t> epilogue_marks_;  // and its bitmap of pfns
   std::uint64_t list_low_ = 0;
   std::uint64_t list_high_ = 0;
   std::uint64_t list_takes_ = 0;
