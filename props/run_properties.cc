@@ -21,12 +21,15 @@ bool broke(const RunResult& result, InvariantId id) {
 std::pair<Run, RunResult> generated_run(Variant variant, Mutation mutation) {
   const Config config = *gen_config();
   Run run{config, *gen_events(config)};
-  // One world, reset for every case, as the fuzz targets keep theirs: building a new
-  // one for each case cost a tenth of a property's time.
+  // One world of a port, reset for every case, as the fuzz targets keep theirs:
+  // building a new one for each case cost a tenth of a property's time. A source
+  // driver's world is not kept: only one source driver may be alive at a time, and
+  // other tests in this process make their own.
   thread_local std::unique_ptr<World> world;
   const WorldOptions options{variant, mutation, nullptr};
-  if (!world) world = std::make_unique<World>(config, options);
-  RunResult result = balloonbench::run(*world, run, options);
+  if (variant != Variant::source && !world) world = std::make_unique<World>(config, options);
+  RunResult result = variant == Variant::source ? balloonbench::run(run, options)
+                                                : balloonbench::run(*world, run, options);
   classify(config, result.stats);
   return {std::move(run), std::move(result)};
 }
