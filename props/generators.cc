@@ -3,6 +3,9 @@
 #include "driver/env.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
 
 #include "run/codec.h"
 
@@ -175,6 +178,39 @@ rc::Gen<std::string> gen_knob_text() {
   return rc::gen::weightedOneOf<std::string>({{5, number}, {1, refused}});
 }
 
+// The boundaries a uniform draw rarely hits (single events, as the encoding holds
+// them): a target at, one or two off, or a batch (511 to 513 pages) off where the guest
+// booted; Xen's cap exactly at the guest's holdings, set or landing mid-hypercall;
+// the first and the 64th allocation failing; a populate cut to 0, 1, 511 or 512
+// extents; a /proc write of the guest's size in KiB cut or padded with spaces to 0 or
+// 1 byte (refused: too short), 2 (the shortest taken), 63 or 64 (the buffer's last
+// sizes) or 65 bytes (refused: too long).
+rc::Gen<Event> gen_boundary_event(const Config& config) {
+  using namespace events;
+  const std::uint64_t booted = std::min(config.nr_pages, config.max_pfn);
+  const std::uint64_t most = config.max_pfn <= kLargeGuestPfns ? 2 * config.max_pfn : booted + 4096;
+  const auto around = [booted, most](std::int64_t offset) {
+    const std::int64_t at = static_cast<std::int64_t>(booted) + offset;
+    return static_cast<std::uint64_t>(
+        std::clamp<std::int64_t>(at, 0, static_cast<std::int64_t>(most)));
+  };
+  return rc::gen::oneOf(
+      rc::gen::map(rc::gen::elementOf(
+                       std::vector<std::int64_t>{-513, -512, -511, -2, -1, 0, 1, 2, 511, 512, 513}),
+                   [around](std::int64_t offset) { return set_target(around(offset)); }),
+      rc::gen::just(set_max_pages(booted)),
+      rc::gen::just(in_flight(InFlightAction::set_max_pages, booted)),
+      rc::gen::just(alloc_fail(0, 1)), rc::gen::just(alloc_fail(63, 1)),
+      rc::gen::map(rc::gen::elementOf(std::vector<std::uint64_t>{0, 1, 511, 512}), populate_limit),
+      rc::gen::map(rc::gen::elementOf(std::vector<std::size_t>{0, 1, 2, 63, 64, 65}),
+                   [booted](std::size_t length) {
+                     std::string text = std::to_string(booted * 4) + "K";
+                     if (text.size() > length) text.resize(length);
+                     text.resize(length, ' ');
+                     return proc_write(text, true);
+                   }));
+}
+
 rc::Gen<Event> gen_event(const Config& config) {
   using namespace events;
   const std::uint64_t pages = 2 * config.max_pfn;
@@ -237,6 +273,7 @@ rc::Gen<Event> gen_event(const Config& config) {
               },
               in_closed<unsigned>(0, kBackoffKnobs - 1), gen_knob_text())},
       {1, rc::gen::map(in_closed<std::uint64_t>(0, config.max_pfn), mem_pressure)},
+      {3, gen_boundary_event(config)},
   });
 }
 

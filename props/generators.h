@@ -33,6 +33,11 @@ rc::Gen<Config> gen_config();
 
 // One event for `config`: every entry point and every fault but the contract break.
 rc::Gen<Event> gen_event(const Config& config);
+// The boundaries among those, which gen_event mixes in: targets at, one or two off
+// and a batch off where the guest booted, Xen's cap at its holdings, the first and
+// last allocation a fault can fail, populates cut at 0, 1, 511 and 512, and /proc
+// writes of 0, 1, 2, 63, 64 and 65 bytes.
+rc::Gen<Event> gen_boundary_event(const Config& config);
 rc::Gen<std::vector<Event>> gen_events(const Config& config);
 
 // Text for a /proc/xen/balloon write and what it must do: a number in decimal, hex

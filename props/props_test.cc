@@ -6,6 +6,11 @@
 #include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
 #include "props/generators.h"
 #include "props/properties.h"
 #include "props/support.h"
@@ -58,6 +63,43 @@ TEST(Distribution, LegacyRunsLatchTheHardLimit) {
     classify(config, run_result.stats);
   });
   expect_success_covering(result, {"hard limit latched"});
+}
+
+// The boundary events reach every boundary they name, for a small and a large guest.
+TEST(Distribution, BoundaryEventsReachEveryBoundary) {
+  for (const std::uint64_t max_pfn : {std::uint64_t{1024}, std::uint64_t{65536}}) {
+    Config config;
+    config.max_pfn = max_pfn;
+    config.max_low_pfn = max_pfn;
+    config.nr_pages = max_pfn - 200;
+    config.max_pages = max_pfn;
+    const std::uint64_t booted = config.nr_pages;
+    std::set<std::string> seen;
+    std::set<std::size_t> lengths;  // of the /proc writes
+    const rc::Gen<Event> boundary = gen_boundary_event(config);
+    for (int i = 0; i < 3000; ++i) {
+      const Event event = boundary(rc::Random(static_cast<std::uint64_t>(i)), 0).value();
+      seen.insert(to_text(event));
+      if (event.kind == EventKind::proc_write) lengths.insert(event.bytes.size());
+    }
+    std::vector<std::string> expected;
+    for (const std::uint64_t target :
+         {booted - 513, booted - 512, booted - 511, booted - 2, booted - 1, booted, booted + 1,
+          booted + 2, booted + 511, booted + 512, booted + 513}) {
+      expected.push_back(to_text(events::set_target(target)));
+    }
+    expected.push_back(to_text(events::set_max_pages(booted)));
+    expected.push_back(to_text(events::in_flight(InFlightAction::set_max_pages, booted)));
+    expected.push_back(to_text(events::alloc_fail(0, 1)));
+    expected.push_back(to_text(events::alloc_fail(63, 1)));
+    for (const std::uint64_t limit : {0U, 1U, 511U, 512U}) {
+      expected.push_back(to_text(events::populate_limit(limit)));
+    }
+    for (const std::string& text : expected) {
+      EXPECT_TRUE(seen.count(text)) << text << " never drawn for max_pfn=" << max_pfn;
+    }
+    EXPECT_EQ(lengths, (std::set<std::size_t>{0, 1, 2, 63, 64, 65})) << "max_pfn=" << max_pfn;
+  }
 }
 
 // Linux's driver (variant mainline) holds the catalogue as its variant reads it
