@@ -377,27 +377,6 @@ TEST(Codec, TheSameRunTwiceGivesAnIdenticalTrace) {
   }
 }
 
-// Everything the machine holds: each pfn's P2M entry and kernel mapping, each frame's
-// owner and M2P entry, the pools' sizes. Traces show counts only; this sees frames.
-std::uint64_t machine_digest(const Sim& sim) {
-  std::uint64_t hash = 1469598103934665603ULL;
-  const auto mix = [&hash](std::uint64_t value) {
-    hash ^= value;
-    hash *= 1099511628211ULL;
-  };
-  for (pfn_t pfn = 0; pfn < sim.config().max_pfn; ++pfn) {
-    mix(sim.p2m_entry(pfn));
-    mix(sim.mapping(pfn));
-  }
-  for (std::uint64_t frame = 0; frame < sim.total_frames(); ++frame) {
-    mix(static_cast<std::uint64_t>(sim.owner(kMfnBase + frame)));
-    mix(sim.m2p(kMfnBase + frame));
-  }
-  mix(sim.free_frames());
-  mix(sim.other_frames());
-  return hash;
-}
-
 // Two worlds in one process, stepped side by side: after every event they hold the
 // same frames in the same places, so no choice depends on the instance (an address,
 // a counter shared between instances, an unordered container's layout).

@@ -53,6 +53,32 @@ inline Config with_host(Config config, std::uint64_t free_frames, std::uint64_t 
   return config;
 }
 
+// Everything the machine holds, walked in full: each pfn's P2M entry, kernel mapping,
+// allocator state and lending, each frame's owner and M2P entry, the pools' sizes,
+// tot_pages and the time. Traces show counts only; this sees frames.
+inline std::uint64_t machine_digest(const Sim& sim) {
+  std::uint64_t hash = 1469598103934665603ULL;
+  const auto mix = [&hash](std::uint64_t value) {
+    hash ^= value;
+    hash *= 1099511628211ULL;
+  };
+  for (pfn_t pfn = 0; pfn < sim.config().max_pfn; ++pfn) {
+    mix(sim.p2m_entry(pfn));
+    mix(sim.mapping(pfn));
+    mix(static_cast<std::uint64_t>(sim.page_state(pfn)));
+    mix(sim.lent(pfn) ? 1 : 0);
+  }
+  for (std::uint64_t frame = 0; frame < sim.total_frames(); ++frame) {
+    mix(static_cast<std::uint64_t>(sim.owner(kMfnBase + frame)));
+    mix(sim.m2p(kMfnBase + frame));
+  }
+  mix(sim.free_frames());
+  mix(sim.other_frames());
+  mix(sim.tot_pages());
+  mix(sim.jiffies());
+  return hash;
+}
+
 inline RunResult run_events(const Config& config, std::vector<Event> list,
                             Variant variant = Variant::fixed, Mutation mutation = Mutation::none,
                             Trace* trace = nullptr) {

@@ -23,30 +23,6 @@ std::vector<std::uint8_t> random_bytes(std::mt19937_64& rng, std::size_t max_len
   return bytes;
 }
 
-// Every pfn's and frame's state and the pools' sizes, walked in full.
-std::uint64_t machine_digest(const Sim& sim) {
-  std::uint64_t hash = 1469598103934665603ULL;
-  const auto mix = [&hash](std::uint64_t value) {
-    hash ^= value;
-    hash *= 1099511628211ULL;
-  };
-  for (pfn_t pfn = 0; pfn < sim.config().max_pfn; ++pfn) {
-    mix(sim.p2m_entry(pfn));
-    mix(sim.mapping(pfn));
-    mix(static_cast<std::uint64_t>(sim.page_state(pfn)));
-    mix(sim.lent(pfn) ? 1 : 0);
-  }
-  for (std::uint64_t frame = 0; frame < sim.total_frames(); ++frame) {
-    mix(static_cast<std::uint64_t>(sim.owner(kMfnBase + frame)));
-    mix(sim.m2p(kMfnBase + frame));
-  }
-  mix(sim.free_frames());
-  mix(sim.other_frames());
-  mix(sim.tot_pages());
-  mix(sim.jiffies());
-  return hash;
-}
-
 TEST(World, AResetWorldRunsAsANewOne) {
   std::mt19937_64 rng(20261130);
   for (const Variant variant : {Variant::fixed, Variant::legacy}) {

@@ -6,15 +6,8 @@
 #include <cstdio>
 #include <cstring>
 
-#include "driver/kernel_mutex.h"
 #include "driver/parse.h"
-
-// BUG_ON stays on in every build: a tripped condition goes to Env::bug, which the
-// simulation reports as the `no-bug` invariant.
-#define BALLOON_BUG_ON(condition)                            \
-  do {                                                       \
-    if (condition) env_.bug(__FILE__, __LINE__, #condition); \
-  } while (0)
+#include "driver/port_kernel.h"
 
 namespace balloonbench {
 namespace {
