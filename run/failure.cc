@@ -51,6 +51,10 @@ const char* invariant_name(InvariantId id) {
       return "converge";
     case InvariantId::no_bug:
       return "no-bug";
+    case InvariantId::host_frames:
+      return "host-frames";
+    case InvariantId::system_converge:
+      return "system-converge";
   }
   return "?";
 }
@@ -99,6 +103,9 @@ bool broken_by_legacy(InvariantId id) {
     case InvariantId::list:
     case InvariantId::at_or_below_target:
     case InvariantId::batch:
+    // A host's invariants: legacy breaks system-converge, but only on a host.
+    case InvariantId::host_frames:
+    case InvariantId::system_converge:
       return false;
   }
   return false;

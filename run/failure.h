@@ -30,9 +30,14 @@ enum class InvariantId : std::uint8_t {
   progress,
   converge,
   no_bug,
+  // A host of several guests (run/host.h): its frames add up after every step, and
+  // after the heal every guest reaches its target when the targets fit the host.
+  host_frames,
+  system_converge,
 };
-// Keep no_bug the last id (the test Checker.EveryIdIsCountedAndNamed checks it).
-inline constexpr unsigned kInvariantCount = static_cast<unsigned>(InvariantId::no_bug) + 1;
+// Keep system_converge the last id (the test Checker.EveryIdIsCountedAndNamed checks
+// it).
+inline constexpr unsigned kInvariantCount = static_cast<unsigned>(InvariantId::system_converge) + 1;
 
 const char* invariant_name(InvariantId id);  // the stable id, e.g. "no-partial-return"
 std::optional<InvariantId> parse_invariant(std::string_view name);

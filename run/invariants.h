@@ -74,6 +74,8 @@ class Checker {
   // A toolstack write (set_target, memory/target, a sysfs store, an in-flight target)
   // has just reached the driver: its target_pages is what was asked for.
   void target_written();
+  // The target the toolstack last wrote (or the boot target).
+  std::uint64_t requested_target() const { return requested_target_; }
   // A thread driver's pass is about to run; `requeued` when the previous pass made the
   // thread runnable itself. True (`progress`) when the thread spins: it runs again at
   // once with nothing changed, or more often in one jiffy than any balloon needs.

@@ -110,10 +110,8 @@ void Recorder::heal() {
     add(TraceKind::note, "heal: faults cleared, host_free=" + n(sim_.free_frames()));
 }
 
-void Recorder::converge_not_judged(std::uint64_t effective_target, std::uint64_t max_pages) {
-  if (trace_ != nullptr)
-    add(TraceKind::note, "converge not judged: effective target " + n(effective_target) +
-                             " is above max_pages " + n(max_pages));
+void Recorder::converge_not_judged(const std::string& why) {
+  if (trace_ != nullptr) add(TraceKind::note, "converge not judged: " + why);
 }
 
 void Recorder::expected_crash(const std::string& why) {

@@ -53,7 +53,7 @@ class Recorder {
   void violations(const std::vector<Violation>& violations);
   void epilogue(std::uint64_t jiffies);
   void heal();
-  void converge_not_judged(std::uint64_t effective_target, std::uint64_t max_pages);
+  void converge_not_judged(const std::string& why);
   void expected_crash(const std::string& why);
   void livelock(MemoryOp op);
   // A line of its own in the trace (the world's notes that have no hook of their own).

@@ -51,7 +51,7 @@ const char* outcome_name(Outcome outcome) {
 }
 
 World::World(const Config& config, const WorldOptions& options)
-    : sim_(config_for(config, options.variant), *this),
+    : sim_(config_for(config, options.variant), *this, options.bank),
       driver_(make_driver(sim_, options.variant, options.mutation)),
       checker_(sim_, *driver_, options.checks),
       recorder_(options.trace, sim_, *driver_, checker_) {
@@ -70,6 +70,7 @@ void World::reset(const Config& config, const WorldOptions& options) {
   recorder_.~Recorder();
   new (&recorder_) Recorder(options.trace, sim_, *driver_, checker_);
   in_flight_.clear();
+  host_actions_.clear();
   lent_.clear();
   next_index_ = 0;
   stopped_ = false;
@@ -79,6 +80,7 @@ void World::reset(const Config& config, const WorldOptions& options) {
   expected_crash_.clear();
   in_work_ = false;
   requeued_by_work_ = false;
+  step_abandoned_ = false;
   boot(config, options);
 }
 
@@ -97,23 +99,65 @@ void World::boot(const Config& /*asked*/, const WorldOptions& options) {
 World::~World() { driver_->set_list_journal(nullptr); }
 
 void World::step(const Event& event) {
-  if (stopped_ || finished_) return;
+  if (!open_step(event)) return;
+  apply_within_step(event);
+  close_step();
+}
+
+bool World::open_step(const Event& as_recorded) {
+  if (stopped_ || finished_) return false;
   const std::size_t index = next_index_++;
   checker_.begin_step(Phase::event, index);
   recorder_.set_position(Phase::event, index);
-  recorder_.event(event);
+  recorder_.event(as_recorded);
+  step_abandoned_ = false;
+  return true;
+}
+
+void World::apply_within_step(const Event& event) {
+  guarded([&] { apply(event); });
+}
+
+void World::advance_within_step(std::uint64_t when) {
+  guarded([&] { advance_to(when); });
+}
+
+void World::close_step() {
+  if (!step_abandoned_) checker_.step_finished();
+  step_abandoned_ = false;
+  end_step();
+}
+
+// Runs `action` within the open step; a BUG or a livelock stops the step there.
+template <class Action>
+void World::guarded(Action&& action) {
+  if (step_abandoned_ || stopped_) return;
   try {
-    apply(event);
-    checker_.step_finished();
+    action();
   } catch (const KernelBug& bug) {
     stop_at_bug(bug);
+    step_abandoned_ = true;
   } catch (const Livelock&) {
     checker_.livelock();
     checker_.step_abandoned();
+    step_abandoned_ = true;
   } catch (const SpinAsked&) {
     stop_where_asked();
+    step_abandoned_ = true;
   }
-  end_step();
+}
+
+std::uint64_t World::next_due() const {
+  std::uint64_t next = ~std::uint64_t{0};
+  if (stopped_) return next;
+  if (sim_.timer_pending()) next = std::min(next, sim_.timer_fire_time());
+  if (sim_.work_pending())
+    next = std::min(next, std::max(sim_.work_blocked_until(), sim_.jiffies()));
+  return next;
+}
+
+void World::arm_host_action(std::function<void()> action) {
+  if (host_actions_.size() < kMaxArmedFaults) host_actions_.push_back(std::move(action));
 }
 
 // A BUG is a violation (no-bug) unless Xen broke its contract on purpose just before.
@@ -141,41 +185,60 @@ void World::stop_where_asked() {
 }
 
 void World::finish() {
-  if (finished_) return;
+  const std::uint64_t window = converge_window();
+  if (!open_epilogue(window)) return;
+  advance_within_step(sim_.jiffies() + window);
+  close_epilogue();
+}
+
+bool World::open_epilogue(std::uint64_t window) {
+  if (finished_) return false;
   finished_ = true;
-  if (stopped_) return;
+  if (stopped_) return false;
   checker_.begin_step(Phase::epilogue, next_index_);
   recorder_.set_position(Phase::epilogue, next_index_);
-  recorder_.epilogue(converge_window(*driver_));
-  try {
-    heal();
-    // A back-off beyond an hour is an administrator's choice; convergence is not
-    // judged then.
-    const std::optional<ThreadState> thread = driver_->thread_state();
-    const bool back_off_judged = !thread.has_value() || thread->max_schedule_delay <= 3600;
-    advance(converge_window(*driver_), /*capped=*/false);
+  recorder_.epilogue(window);
+  step_abandoned_ = false;
+  guarded([&] { heal(); });
+  return true;
+}
+
+void World::close_epilogue(const std::string& not_judged) {
+  if (!step_abandoned_) {
     checker_.step_finished();
-    converge_judged_ = back_off_judged && checker_.effective_target() <= sim_.max_pages();
+    std::string why = not_judged;
+    if (why.empty() && !back_off_judged()) why = "the back-off is over an hour (root's choice)";
+    if (why.empty() && checker_.effective_target() > sim_.max_pages()) {
+      why = "effective target " + std::to_string(checker_.effective_target()) +
+            " is above max_pages " + std::to_string(sim_.max_pages());
+    }
+    converge_judged_ = why.empty();
     if (converge_judged_) {
       checker_.check_converge();
     } else {
-      recorder_.converge_not_judged(checker_.effective_target(), sim_.max_pages());
+      recorder_.converge_not_judged(why);
     }
-  } catch (const KernelBug& bug) {
-    checker_.step_abandoned();
-    checker_.kernel_bug(bug);
-  } catch (const Livelock&) {
-    checker_.livelock();
-    checker_.step_abandoned();
-  } catch (const SpinAsked&) {
-    stop_where_asked();
   }
+  step_abandoned_ = false;
   end_step();
   if (stopped_) return;
   checker_.begin_step(Phase::epilogue, next_index_);
   checker_.epilogue_check();
   if (full_scan_) checker_.full_scan();
   end_step(/*record_state=*/false);
+}
+
+// A back-off beyond an hour is an administrator's choice; convergence is not judged
+// then.
+bool World::back_off_judged() const {
+  const std::optional<ThreadState> thread = driver_->thread_state();
+  return !thread.has_value() || thread->max_schedule_delay <= 3600;
+}
+
+std::uint64_t World::converge_window() const { return balloonbench::converge_window(*driver_); }
+
+std::uint64_t World::reachable_target() const {
+  return std::min(checker_.effective_target(), sim_.max_pages());
 }
 
 void World::end_step(bool record_state) {
@@ -420,7 +483,10 @@ void World::sysfs_store(EventKind kind, const std::string& bytes, bool capable) 
 
 // Let virtual time pass, firing the timer and running the work item as they come due.
 void World::advance(std::uint64_t ticks, bool capped) {
-  const std::uint64_t end = sim_.jiffies() + (capped ? std::min(ticks, kMaxTickJiffies) : ticks);
+  advance_to(sim_.jiffies() + (capped ? std::min(ticks, kMaxTickJiffies) : ticks));
+}
+
+void World::advance_to(std::uint64_t end) {
   for (;;) {
     if (sim_.timer_pending() && sim_.timer_fire_time() <= sim_.jiffies()) fire_timer();
     if (sim_.work_runnable()) {
@@ -469,8 +535,12 @@ void World::run_work() {
 void World::heal() {
   sim_.clear_faults();
   in_flight_.clear();
-  const std::uint64_t reachable = std::min(checker_.effective_target(), sim_.max_pages());
-  if (reachable > sim_.tot_pages()) sim_.ensure_free_frames(reachable - sim_.tot_pages());
+  host_actions_.clear();
+  // A guest that shares its host's frames is healed with the host (run/host.h).
+  const std::uint64_t reachable = reachable_target();
+  if (!sim_.shares_host() && reachable > sim_.tot_pages()) {
+    sim_.ensure_free_frames(reachable - sim_.tot_pages());
+  }
   recorder_.heal();
 }
 
@@ -482,10 +552,16 @@ void World::hypercall_issued(MemoryOp op, const Reservation& reservation) {
     recorder_.livelock(op);
     throw Livelock{};
   }
-  if (in_flight_.empty()) return;
-  const ArmedInFlight armed = in_flight_.front();
-  in_flight_.pop_front();
-  carry_out(armed);
+  if (!in_flight_.empty()) {
+    const ArmedInFlight armed = in_flight_.front();
+    in_flight_.pop_front();
+    carry_out(armed);
+  }
+  if (!host_actions_.empty()) {
+    const std::function<void()> action = std::move(host_actions_.front());
+    host_actions_.pop_front();
+    action();
+  }
 }
 
 void World::carry_out(const ArmedInFlight& armed) {

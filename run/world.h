@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,6 +34,9 @@ struct WorldOptions {
   // Also scan every pfn, frame and list entry at the end (Checker::full_scan), in
   // time proportional to the guest: the cross-check of the epilogue check.
   bool full_scan = false;
+  // The host's shared frames when the guest is one of several (run/host.h); fixed
+  // for the World's life (reset keeps the one it was made with).
+  FrameBank* bank = nullptr;
 };
 
 enum class Outcome : std::uint8_t {
@@ -77,6 +81,33 @@ class World final : private SimObserver {
   std::size_t events_applied() const { return next_index_; }
   RunStats stats() const { return recorder_.stats(); }
 
+  // What a host of several guests (run/host.h) drives a guest by. A step is opened
+  // with the event the trace records for it, has things applied within it (each
+  // stopping the step at a BUG or a livelock as step() would) and is closed, which
+  // runs the state checks. open_step is false once the run has stopped.
+  bool open_step(const Event& as_recorded);
+  void apply_within_step(const Event& event);
+  // Let time pass to `when` (absolute jiffies), firing the timer and running the work
+  // item as they come due, and nothing past `when`.
+  void advance_within_step(std::uint64_t when);
+  void close_step();
+  // The earliest jiffy at which the timer fires or the work item may run, or ~0.
+  std::uint64_t next_due() const;
+  // Done inside the guest's next hypercall, after any armed in-flight action.
+  void arm_host_action(std::function<void()> action);
+  // The liveness epilogue of a guest of a host: open_epilogue heals the guest's faults
+  // (the host's frames are the host's to heal) and opens the epilogue step for
+  // `window` jiffies, in which the host advances time; close_epilogue ends it,
+  // judging `converge` unless `not_judged` says why the host does not (or the
+  // back-off or max_pages rule it out), then runs the epilogue check. open_epilogue is
+  // false when the run has already stopped.
+  bool open_epilogue(std::uint64_t window);
+  void close_epilogue(const std::string& not_judged = {});
+  // How long past the heal the driver has to converge (its back-off included).
+  std::uint64_t converge_window() const;
+  // What the guest must reach after the heal: its effective target within max_pages.
+  std::uint64_t reachable_target() const;
+
   const Sim& sim() const { return sim_; }
   const Driver& core() const { return *driver_; }
   const Checker& checker() const { return checker_; }
@@ -103,6 +134,7 @@ class World final : private SimObserver {
   void sysfs_store(EventKind kind, const std::string& bytes, bool capable);
   // Let `ticks` jiffies pass (at most kMaxTickJiffies when capped).
   void advance(std::uint64_t ticks, bool capped = true);
+  void advance_to(std::uint64_t end);
   bool absent(OptionalEntry entry);
   void fire_timer();
   void run_work();
@@ -111,6 +143,9 @@ class World final : private SimObserver {
   void stop_where_asked();
   void end_step(bool record_state = true);
   void carry_out(const ArmedInFlight& armed);
+  template <class Action>
+  void guarded(Action&& action);
+  bool back_off_judged() const;
 
   // SimObserver.
   void hypercall_issued(MemoryOp op, const Reservation& reservation) override;
@@ -124,6 +159,7 @@ class World final : private SimObserver {
   Recorder recorder_;
   // Armed by in_flight events; each is carried out inside the next hypercall.
   std::deque<ArmedInFlight> in_flight_;
+  std::deque<std::function<void()>> host_actions_;
   std::vector<std::vector<pfn_t>> lent_;
   std::size_t next_index_ = 0;
   bool stopped_ = false;
@@ -135,6 +171,8 @@ class World final : private SimObserver {
   // The work function is running, and it queued itself again.
   bool in_work_ = false;
   bool requeued_by_work_ = false;
+  // The open step stopped at a BUG or a livelock: no state checks when it closes.
+  bool step_abandoned_ = false;
 };
 
 struct RunResult {

@@ -54,7 +54,8 @@ const char* basename_of(const char* path) {
 
 }  // namespace
 
-Sim::Sim(const Config& config, SimObserver& observer) : config_(config), observer_(observer) {
+Sim::Sim(const Config& config, SimObserver& observer, FrameBank* bank)
+    : config_(config), observer_(observer), bank_(bank) {
   reset(config);
 }
 
@@ -64,17 +65,23 @@ Sim::Sim(const Config& config, SimObserver& observer) : config_(config), observe
 void Sim::reset(const Config& config) {
   if (const std::string why = validate(config); !why.empty()) throw std::invalid_argument(why);
   config_ = config;
-  boot_frames_ = config.nr_pages + config.host_free + config.host_other;
+  if (bank_ != nullptr) {
+    // The host holds the free frames and the rest; this guest's frame table starts
+    // with its own and grows as it takes more (take_free_frame).
+    config_.host_free = 0;
+    config_.host_other = 0;
+  }
+  boot_frames_ = config_.nr_pages + config_.host_free + config_.host_other;
   scramble_step_ = scramble_step(boot_frames_);
   unscramble_step_ = inverse_mod(scramble_step_, boot_frames_);
   total_frames_ = boot_frames_;
   frames_.reset(total_frames_);
-  pfns_.reset(config.max_pfn);
+  pfns_.reset(config_.max_pfn);
   touched_pfns_.clear();
   touched_frames_.clear();
   fresh_list_.clear();
-  free_pool_.reset(config.nr_pages, config.host_free);
-  other_pool_.reset(config.nr_pages + config.host_free, config.host_other);
+  free_pool_.reset(config_.nr_pages, config_.host_free);
+  other_pool_.reset(config_.nr_pages + config_.host_free, config_.host_other);
   const std::uint64_t low = std::min(config.nr_pages, config.max_low_pfn);
   free_low_.reset(0, low);
   free_high_.reset(config.max_low_pfn, config.nr_pages - low);
@@ -243,7 +250,16 @@ long Sim::decrease_reservation(Reservation& reservation) {
 }
 
 frame_t Sim::take_free_frame() {
-  return free_pool_.pop([this](std::uint64_t k) { return frame_of(k); });
+  if (bank_ == nullptr) return free_pool_.pop([this](std::uint64_t k) { return frame_of(k); });
+  // From the shared pool: locally, a frame the guest does not own becomes its own, or
+  // the table grows by one when it has none left.
+  bank_->take();
+  if (!other_pool_.empty()) return other_pool_.pop([this](std::uint64_t k) { return frame_of(k); });
+  const frame_t frame = static_cast<frame_t>(total_frames_);
+  ++total_frames_;
+  frames_.grow(total_frames_);
+  frame_entry(frame).owner = FrameOwner::other;
+  return frame;
 }
 
 void Sim::release_frame(frame_t frame) {
@@ -252,7 +268,14 @@ void Sim::release_frame(frame_t frame) {
   state.m2p = kNoPfn32;
   state.fresh = 0;
   --tot_pages_;
-  free_pool_.push(frame);
+  if (bank_ == nullptr) {
+    free_pool_.push(frame);
+    return;
+  }
+  // Back to the shared pool; locally the frame is no longer the guest's.
+  state.owner = FrameOwner::other;
+  other_pool_.push(frame);
+  bank_->give();
 }
 
 int Sim::update_va_mapping(pfn_t pfn, mfn_t mfn) {
@@ -416,6 +439,7 @@ long Sim::si_mem_available() const {
 }
 
 std::uint64_t Sim::host_take(std::uint64_t frames) {
+  if (bank_ != nullptr) return bank_->rest_take(frames);
   const std::uint64_t moved = std::min<std::uint64_t>(frames, free_pool_.size());
   for (std::uint64_t i = 0; i < moved; ++i) {
     const frame_t frame = take_free_frame();
@@ -427,6 +451,7 @@ std::uint64_t Sim::host_take(std::uint64_t frames) {
 }
 
 std::uint64_t Sim::host_free(std::uint64_t frames) {
+  if (bank_ != nullptr) return bank_->rest_give(frames);
   const std::uint64_t moved = std::min<std::uint64_t>(frames, other_pool_.size());
   for (std::uint64_t i = 0; i < moved; ++i) {
     const frame_t frame = other_pool_.pop([this](std::uint64_t k) { return frame_of(k); });
@@ -441,6 +466,8 @@ void Sim::set_max_pages(std::uint64_t pages) { max_pages_ = std::max(pages, tot_
 
 void Sim::ensure_free_frames(std::uint64_t frames) {
   if (free_frames() < frames) host_free(frames - free_frames());
+  // A shared host does not grow for one guest: its frames are the host's to give.
+  if (bank_ != nullptr) return;
   // New frames start free (boot_frame), so growing the host writes nothing per frame.
   if (free_frames() < frames) {
     const std::uint64_t grown = frames - free_frames();

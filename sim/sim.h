@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "driver/env.h"
+#include "sim/bank.h"
 #include "sim/config.h"
 #include "sim/lazy_table.h"
 
@@ -76,7 +77,11 @@ class SimObserver {
 
 class Sim final : public Env {
  public:
-  Sim(const Config& config, SimObserver& observer);
+  // With a bank, the guest shares the host's frames with other guests (sim/bank.h):
+  // populate takes from the bank, decrease gives back to it, host_take and host_free
+  // move frames between it and the rest of the host, and the configuration's own
+  // host_free and host_other are read as 0 (the host holds those frames).
+  Sim(const Config& config, SimObserver& observer, FrameBank* bank = nullptr);
   // Start again from `config`, as a new Sim would, keeping the memory already
   // allocated. Throws std::invalid_argument (and leaves the Sim unchanged) for a
   // configuration validate() rejects.
@@ -150,7 +155,9 @@ class Sim final : public Env {
   const Config& config() const { return config_; }
   std::uint64_t tot_pages() const { return tot_pages_; }
   std::uint64_t max_pages() const { return max_pages_; }
-  std::uint64_t free_frames() const { return free_pool_.size(); }
+  // Free frames a populate may take: the host's, shared, when the Sim has a bank.
+  std::uint64_t free_frames() const { return bank_ != nullptr ? bank_->free() : free_pool_.size(); }
+  bool shares_host() const { return bank_ != nullptr; }
   std::uint64_t other_frames() const { return other_pool_.size(); }
   std::uint64_t total_frames() const { return total_frames_; }
   std::uint64_t populated_count() const { return populated_count_; }
@@ -235,6 +242,7 @@ class Sim final : public Env {
 
   Config config_;
   SimObserver& observer_;
+  FrameBank* bank_ = nullptr;
 
   // How boot frames are scattered (frame_of) and back again.
   std::uint64_t boot_frames_ = 0;
