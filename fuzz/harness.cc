@@ -85,6 +85,22 @@ const Violation* reported(const RunResult& result) {
   }
   return nullptr;
 }
+HostRun as_judged(HostRun run) {
+  if (g_legal_xen) {
+    for (Config& config : run.guests) config.contract_breaks = false;
+  }
+  return run;
+}
+
+const HostViolation* reported(const HostResult& result) {
+  if (result.outcome != Outcome::violation || result.violations.empty()) return nullptr;
+  if (!g_only.has_value()) return &result.violations.front();
+  for (const HostViolation& violation : result.violations) {
+    if (violation.violation.id == *g_only) return &violation;
+  }
+  return nullptr;
+}
+
 Mutation mutation() { return g_mutation; }
 
 void report_and_abort(const Failure& failure) {

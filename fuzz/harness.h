@@ -7,6 +7,7 @@
 #include "driver/xen-2.6.18/balloon.h"
 #include "run/event.h"
 #include "run/failure.h"
+#include "run/host.h"
 #include "run/world.h"
 
 namespace balloonbench::fuzz {
@@ -29,6 +30,9 @@ Run as_judged(Run run);
 // where the run stopped broke it (a step reports each broken invariant once), so that
 // a search can be aimed at one invariant (the fuzz teeth and `ci/bench --tte` do).
 const Violation* reported(const RunResult& result);
+// The same for a host (balloon_host): BALLOON_LEGAL_XEN clears every guest's knob.
+HostRun as_judged(HostRun run);
+const HostViolation* reported(const HostResult& result);
 
 // Prints the failure for people (the violation, the driver, a reproduce line) and then
 // the one machine-readable BALLOONBENCH-FAILURE line to stderr, and aborts so that the

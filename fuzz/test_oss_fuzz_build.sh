@@ -59,8 +59,11 @@ for target in "${targets[@]}"; do
   [[ -f $zip ]] || { fail "${target}_seed_corpus.zip is not in \$OUT"; continue; }
   expected=$(find "$source_dir/corpus/$target" -type f | wc -l)
   if [[ $target == balloon_events ]]; then
-    expected=$((expected + $(find "$source_dir/corpus/regressions" -type f ! -name 'README*' \
-      ! -name '*-in-both-variants' | wc -l)))
+    expected=$((expected + $(find "$source_dir/corpus/regressions" -maxdepth 1 -type f \
+      ! -name 'README*' ! -name '*-in-both-variants' | wc -l)))
+  elif [[ $target == balloon_host ]]; then
+    expected=$((expected + $(find "$source_dir/corpus/regressions/host" -maxdepth 1 -type f \
+      ! -name 'README*' | wc -l)))
   fi
   found=$(unzip -Z1 "$zip" | wc -l)
   [[ $found -eq $expected ]] || fail "${target}_seed_corpus.zip holds $found files, expected $expected"

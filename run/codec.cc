@@ -413,6 +413,120 @@ std::vector<std::uint8_t> encode(const Run& run) {
   return out;
 }
 
+namespace {
+
+// A host's events after the guests' configurations: a selector byte, then a guest's
+// event (kind byte and arguments, by that guest's configuration) or a rebalance (the
+// guests down and up, and the pages, up to twice the up guest).
+template <class Visitor>
+void visit_rebalance(HostEvent& e, const HostRun& run, Visitor& v) {
+  const std::uint64_t count = run.guests.size();
+  std::uint64_t down = e.guest;
+  std::uint64_t up = e.peer;
+  v.number(down, 1, Range{0, count - 1, 0});
+  v.number(up, 1, Range{0, count - 1, 1});
+  e.guest = static_cast<std::uint8_t>(down);
+  e.peer = static_cast<std::uint8_t>(up);
+  const Config& c = run.guests[e.peer];
+  v.number(e.pages, page_width(kFormatVersion, c.max_pfn), Range{0, 2 * c.max_pfn, c.max_pfn / 4});
+}
+
+}  // namespace
+
+bool is_host_encoding(std::span<const std::uint8_t> bytes) {
+  return !bytes.empty() && bytes[0] == kHostFormatVersion;
+}
+
+HostRun decode_host(std::span<const std::uint8_t> bytes, Variant first, Variant others,
+                    HostDecodeInfo* info) {
+  Reader in(bytes);
+  DecodeVisitor visitor{in};
+  HostDecodeInfo local;
+  local.known_version = in.byte() == kHostFormatVersion;
+  HostRun run;
+  const std::size_t count = kMinGuests + in.byte() % (kMaxGuests - kMinGuests + 1);
+  bool unused = false;
+  visitor.flags(run.overcommit, unused);
+  run.guests.resize(count);
+  for (Config& config : run.guests) visit_config(config, visitor, kFormatVersion);
+  run.variants.assign(count, others);
+  run.variants[0] = first;
+  while (!in.at_end()) {
+    HostEvent event;
+    const std::uint8_t selector = in.byte();
+    if (selector >= kHostToolstackSelector) {
+      event.action = (selector & 1U) != 0 ? HostAction::rebalance_in_flight : HostAction::rebalance;
+      visit_rebalance(event, run, visitor);
+    } else {
+      event.guest = static_cast<std::uint8_t>(selector % count);
+      event.event.kind = static_cast<EventKind>(in.byte() % kEventKinds);
+      visit_event_args(event.event, run.guests[event.guest], visitor, kFormatVersion);
+    }
+    if (run.events.size() < kDecodeMaxHostEvents) {
+      run.events.push_back(std::move(event));
+    } else {
+      ++local.events_dropped;
+    }
+  }
+  local.bytes_used = in.pos();
+  local.truncated = in.truncated();
+  if (info != nullptr) *info = local;
+  return run;
+}
+
+std::string encodable(const HostRun& run) {
+  if (std::string why = validate(run); !why.empty()) return why;
+  if (run.events.size() > kDecodeMaxHostEvents) {
+    return "more than " + std::to_string(kDecodeMaxHostEvents) + " events";
+  }
+  HostRun copy = run;
+  CheckVisitor check{"", {}};
+  for (std::size_t i = 0; i < copy.guests.size(); ++i) {
+    check.what = "guest " + std::to_string(i);
+    visit_config(copy.guests[i], check, kFormatVersion);
+    if (!check.error.empty()) return check.error;
+  }
+  for (std::size_t i = 0; i < copy.events.size(); ++i) {
+    HostEvent& e = copy.events[i];
+    check.what = "event #" + std::to_string(i);
+    if (e.action == HostAction::guest) {
+      if (e.pages != 0 || e.peer != 0) return check.what + ": a guest's event has no peer or pages";
+      if (static_cast<unsigned>(e.event.kind) >= kEventKinds) return check.what + ": unknown kind";
+      visit_event_args(e.event, copy.guests[e.guest], check, kFormatVersion);
+      if (std::string why = unused_fields_error(e.event); !why.empty())
+        return check.what + ": " + why;
+    } else {
+      if (e.event != Event{}) return check.what + ": a rebalance has no guest event";
+      visit_rebalance(e, copy, check);
+    }
+    if (!check.error.empty()) return check.error;
+  }
+  return {};
+}
+
+std::vector<std::uint8_t> encode(const HostRun& run) {
+  if (std::string why = encodable(run); !why.empty()) throw std::invalid_argument(why);
+  HostRun copy = run;
+  std::vector<std::uint8_t> out{kHostFormatVersion,
+                                static_cast<std::uint8_t>(copy.guests.size() - kMinGuests)};
+  EncodeVisitor visitor{out};
+  bool unused = false;
+  visitor.flags(copy.overcommit, unused);
+  for (Config& config : copy.guests) visit_config(config, visitor, kFormatVersion);
+  for (HostEvent& e : copy.events) {
+    if (e.action == HostAction::guest) {
+      out.push_back(e.guest);
+      out.push_back(static_cast<std::uint8_t>(e.event.kind));
+      visit_event_args(e.event, copy.guests[e.guest], visitor, kFormatVersion);
+    } else {
+      out.push_back(static_cast<std::uint8_t>(
+          kHostToolstackSelector | (e.action == HostAction::rebalance_in_flight ? 1 : 0)));
+      visit_rebalance(e, copy, visitor);
+    }
+  }
+  return out;
+}
+
 std::string to_hex(std::span<const std::uint8_t> bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;

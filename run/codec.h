@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "run/event.h"
+#include "run/host.h"
 
 namespace balloonbench {
 
@@ -62,6 +63,31 @@ Run decode(std::span<const std::uint8_t> bytes, DecodeInfo* info = nullptr);
 std::string encodable(const Run& run);
 // Throws std::invalid_argument when encodable() is not empty.
 std::vector<std::uint8_t> encode(const Run& run);
+
+// A host of several guests (run/host.h) has its own encoding, told apart by its first
+// byte, 'H' (docs/encoding.md, "Hosts"): a guest count, a flags byte, each guest's
+// configuration as above, then events, each a selector byte followed by a guest's
+// event in the current run layout or by a toolstack rebalance. Decoding is total here
+// too. Variants are not encoded: host_variants() gives them.
+inline constexpr std::uint8_t kHostFormatVersion = 'H';
+inline constexpr std::size_t kDecodeMaxHostEvents = 256;
+// Selector bytes from here on are toolstack actions; below it, guest selector % count.
+inline constexpr std::uint8_t kHostToolstackSelector = 0xC0;
+
+struct HostDecodeInfo {
+  bool known_version = false;  // the first byte is kHostFormatVersion
+  std::size_t bytes_used = 0;
+  bool truncated = false;
+  std::size_t events_dropped = 0;
+};
+
+// Every guest runs `others` but guest 0, which runs `first`.
+HostRun decode_host(std::span<const std::uint8_t> bytes, Variant first, Variant others,
+                    HostDecodeInfo* info = nullptr);
+std::string encodable(const HostRun& run);
+std::vector<std::uint8_t> encode(const HostRun& run);
+// Whether `bytes` are a host's encoding rather than a run's (by the first byte).
+bool is_host_encoding(std::span<const std::uint8_t> bytes);
 
 std::string to_hex(std::span<const std::uint8_t> bytes);
 std::optional<std::vector<std::uint8_t>> from_hex(std::string_view text);

@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "run/codec.h"
+
 namespace balloonbench {
 namespace {
 
@@ -133,6 +135,7 @@ void Host::step(const HostEvent& event) {
       rebalance(event);
       break;
   }
+  run_deferred();
   check_frames(Phase::event);
 }
 
@@ -191,14 +194,37 @@ void Host::rebalance(const HostEvent& event) {
 }
 
 // A toolstack write of a guest's target, as its own step of that guest; with
-// `then_run_work` the guest's work item runs at once in the same step, if it may.
+// `then_run_work` the guest's work item runs at once in the same step, if it may. A
+// guest in the middle of a call (the one whose hypercall led here, through other
+// guests) is written once the host's step is done; a guest whose step is open but idle
+// (a tick's) takes the write within it.
 void Host::write_target(std::size_t guest, std::uint64_t pages, bool then_run_work) {
   World& world = *worlds_[guest];
   const Event write = events::set_target(pages);
+  if (world.busy()) {
+    deferred_.push_back({guest, pages, then_run_work});
+    return;
+  }
+  if (world.in_step()) {
+    world.apply_within_step(write);
+    if (then_run_work) world.apply_within_step(events::run_work());
+    return;
+  }
   if (!world.open_step(write)) return;
   world.apply_within_step(write);
   if (then_run_work) world.apply_within_step(events::run_work());
   world.close_step();
+}
+
+void Host::run_deferred() {
+  // Each deferred write may defer others; a bounded number of rounds ends it.
+  for (int round = 0; round < kPassesPerJiffy && !deferred_.empty(); ++round) {
+    const std::vector<DeferredWrite> writes = std::move(deferred_);
+    deferred_.clear();
+    for (const DeferredWrite& write : writes)
+      write_target(write.guest, write.pages, write.then_run_work);
+  }
+  deferred_.clear();
 }
 
 void Host::finish() {
@@ -276,6 +302,37 @@ HostResult run_host(const HostRun& run, const HostOptions& options) {
   host.finish();
   return HostResult{host.outcome(), host.violations(), host.events_applied(),
                     host.system_converge_judged()};
+}
+
+std::string reproduce_command(const HostRun& run, Mutation mutation) {
+  std::string out = std::string("balloon-repro --host --variant ") +
+                    variant_name(run.variants.at(0)) + " --others " +
+                    variant_name(run.variants.at(1));
+  if (mutation != Mutation::none) out += std::string(" --mutant ") + mutation_name(mutation);
+  const std::string why = encodable(run);
+  if (!why.empty()) return out + " (this host is outside the encoding's bounds: " + why + ")";
+  for (std::size_t i = 2; i < run.variants.size(); ++i) {
+    if (run.variants[i] != run.variants[1]) {
+      return out + " (guest " + n(i) + " runs " + variant_name(run.variants[i]) +
+             ", which --others cannot say)";
+    }
+  }
+  return out + " --hex " + to_hex(encode(run));
+}
+
+Failure host_failure(const HostRun& run, const HostViolation& violation, Mutation mutation) {
+  Failure failure;
+  failure.kind = FailureKind::invariant;
+  failure.violation = violation.violation;
+  if (violation.guest.has_value()) {
+    failure.violation.detail = "guest " + n(*violation.guest) + " (" +
+                               variant_name(run.variants.at(*violation.guest)) +
+                               "): " + failure.violation.detail;
+  }
+  failure.variant = run.variants.at(0);
+  failure.mutation = mutation;
+  failure.reproduce = reproduce_command(run, mutation);
+  return failure;
 }
 
 }  // namespace balloonbench

@@ -114,6 +114,9 @@ class Host {
   void tick(const HostEvent& event);
   void rebalance(const HostEvent& event);
   void write_target(std::size_t guest, std::uint64_t pages, bool then_run_work);
+  // Toolstack writes that found their guest busy (inside its own call that led to
+  // them), done once the step's other work is done.
+  void run_deferred();
   // Every guest's time to `end`, in the order their timers and work items come due.
   void advance_all(std::uint64_t end);
   void check_frames(Phase phase);
@@ -130,6 +133,12 @@ class Host {
   bool finished_ = false;
   bool system_converge_judged_ = false;
   std::vector<Violation> host_violations_;
+  struct DeferredWrite {
+    std::size_t guest;
+    std::uint64_t pages;
+    bool then_run_work;
+  };
+  std::vector<DeferredWrite> deferred_;
 };
 
 struct HostResult {
@@ -141,5 +150,11 @@ struct HostResult {
 
 // Boot, every event, then finish(). Throws std::invalid_argument for a bad host.
 HostResult run_host(const HostRun& run, const HostOptions& options);
+
+// "balloon-repro --host --variant legacy --others fixed --hex 48..." : one line that
+// replays `run` (guest 0 runs variants[0], the others variants[1]).
+std::string reproduce_command(const HostRun& run, Mutation mutation);
+// A host's violation as a Failure: its detail names the guest it was found in.
+Failure host_failure(const HostRun& run, const HostViolation& violation, Mutation mutation);
 
 }  // namespace balloonbench

@@ -81,6 +81,8 @@ void World::reset(const Config& config, const WorldOptions& options) {
   in_work_ = false;
   requeued_by_work_ = false;
   step_abandoned_ = false;
+  step_open_ = false;
+  busy_ = false;
   boot(config, options);
 }
 
@@ -111,6 +113,7 @@ bool World::open_step(const Event& as_recorded) {
   recorder_.set_position(Phase::event, index);
   recorder_.event(as_recorded);
   step_abandoned_ = false;
+  step_open_ = true;
   return true;
 }
 
@@ -125,6 +128,7 @@ void World::advance_within_step(std::uint64_t when) {
 void World::close_step() {
   if (!step_abandoned_) checker_.step_finished();
   step_abandoned_ = false;
+  step_open_ = false;
   end_step();
 }
 
@@ -132,6 +136,13 @@ void World::close_step() {
 template <class Action>
 void World::guarded(Action&& action) {
   if (step_abandoned_ || stopped_) return;
+  struct Busy {
+    bool& flag;
+    explicit Busy(bool& set) : flag(set) { flag = true; }
+    ~Busy() { flag = false; }
+    Busy(const Busy&) = delete;
+    Busy& operator=(const Busy&) = delete;
+  } busy(busy_);
   try {
     action();
   } catch (const KernelBug& bug) {
@@ -199,6 +210,7 @@ bool World::open_epilogue(std::uint64_t window) {
   recorder_.set_position(Phase::epilogue, next_index_);
   recorder_.epilogue(window);
   step_abandoned_ = false;
+  step_open_ = true;
   guarded([&] { heal(); });
   return true;
 }
@@ -220,6 +232,7 @@ void World::close_epilogue(const std::string& not_judged) {
     }
   }
   step_abandoned_ = false;
+  step_open_ = false;
   end_step();
   if (stopped_) return;
   checker_.begin_step(Phase::epilogue, next_index_);

@@ -91,6 +91,11 @@ class World final : private SimObserver {
   // item as they come due, and nothing past `when`.
   void advance_within_step(std::uint64_t when);
   void close_step();
+  // A step is open (between open_step or open_epilogue and their close).
+  bool in_step() const { return step_open_; }
+  // Something is being applied within the open step: the driver may be in the middle
+  // of a call, and nothing else may enter it.
+  bool busy() const { return busy_; }
   // The earliest jiffy at which the timer fires or the work item may run, or ~0.
   std::uint64_t next_due() const;
   // Done inside the guest's next hypercall, after any armed in-flight action.
@@ -173,6 +178,8 @@ class World final : private SimObserver {
   bool requeued_by_work_ = false;
   // The open step stopped at a BUG or a livelock: no state checks when it closes.
   bool step_abandoned_ = false;
+  bool step_open_ = false;
+  bool busy_ = false;
 };
 
 struct RunResult {

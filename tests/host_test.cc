@@ -201,6 +201,28 @@ TEST(Host, ADecreaseInFlightFeedsThePopulateItLandsIn) {
   EXPECT_TRUE(host.violations().empty());
 }
 
+TEST(Host, CrossedInFlightRebalancesNeverEnterABusyDriver) {
+  // Guest 1's decrease is armed to land in guest 0's next hypercall, and guest 0's in
+  // guest 1's: guest 0's populate runs guest 1's work, whose decrease would run guest
+  // 0's work inside guest 0's own populate. That write waits for the step's end. The
+  // toolstack wrote each target as it stood when it decided: guest 1's lowered one
+  // (7168 - 512) lands after its raise (7168 + 256) and replaces it.
+  HostRun run;
+  run.guests = {host_guest(7168), host_guest(7168)};
+  run.variants = {Variant::fixed, Variant::fixed};
+  Host host(run, {});
+  host.step(rebalance(1, 0, 512, HostAction::rebalance_in_flight));
+  host.step(rebalance(0, 1, 256, HostAction::rebalance_in_flight));
+  host.step(on(0, events::run_work()));
+  EXPECT_TRUE(host.violations().empty()) << to_text(host.violations().front().violation);
+  EXPECT_EQ(host.toolstack_target(0), 7168U + 512 - 256);
+  EXPECT_EQ(host.toolstack_target(1), 7168U - 512);
+  host.finish();
+  EXPECT_TRUE(host.violations().empty()) << to_text(host.violations().front().violation);
+  EXPECT_EQ(host.guest(0).core().current_pages(), 7424U);
+  EXPECT_EQ(host.guest(1).core().current_pages(), 6656U);
+}
+
 TEST(Host, AnOvercommittingToolstackIsNotJudgedForConvergence) {
   // Fixed retries for ever, and legacy would latch (rearm); neither is judged for
   // convergence when the toolstack asks for more than the host has.

@@ -10,6 +10,7 @@
 
 #include "run/codec.h"
 #include "run/diff.h"
+#include "run/host.h"
 #include "run/world.h"
 #include "tools/files.h"
 #include "tools/render.h"
@@ -35,10 +36,16 @@ const char kUsage[] =
     "configuration, each event, the hypercalls it caused (asked -> answered), timer\n"
     "arms and fires, the state after it, then the first violation and a reproduce line.\n"
     "A directory means every regular file in it (not README files or dotfiles).\n"
+    "A host of several guests (a file of the balloon_host fuzz target, first byte 'H')\n"
+    "replays with one trace per guest and the host's own checks; guest 0 runs --variant,\n"
+    "the others --others.\n"
     "\n"
     "options:\n"
     "  --variant V             the driver to replay on: fixed (default), legacy, or\n"
     "                          source in a build with a source driver\n"
+    "  --others V              the driver every guest of a host but guest 0 runs\n"
+    "                          (default fixed)\n"
+    "  --host                  every input must be a host (a run is then an error)\n"
     "  --diff                  replay on the source driver and, beside it, on the port\n"
     "                          of the same kind; report the first event after which\n"
     "                          they differ, side by side (exit 1), else 'agree'\n"
@@ -67,6 +74,8 @@ const char kUsage[] =
 
 struct Options {
   WorldOptions world;
+  Variant others = Variant::fixed;
+  bool host = false;
   std::vector<std::string> hex;
   std::vector<fs::path> paths;
   bool quiet = false;
@@ -106,8 +115,9 @@ std::optional<int> parse(int argc, char** argv, Options& options) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     std::string value;
-    const bool takes_value = arg == "--variant" || arg == "--mutant" || arg == "--hex" ||
-                             arg == "--svg" || arg == "--expect" || arg == "--save" ||
+    const bool takes_value = arg == "--variant" || arg == "--others" || arg == "--mutant" ||
+                             arg == "--hex" || arg.rfind("--others=", 0) == 0 || arg == "--svg" ||
+                             arg == "--expect" || arg == "--save" ||
                              arg.rfind("--variant=", 0) == 0 || arg.rfind("--mutant=", 0) == 0 ||
                              arg.rfind("--hex=", 0) == 0 || arg.rfind("--svg=", 0) == 0 ||
                              arg.rfind("--expect=", 0) == 0 || arg.rfind("--save=", 0) == 0;
@@ -142,6 +152,12 @@ std::optional<int> parse(int argc, char** argv, Options& options) {
       if (!variant) return usage_error("unknown variant '" + value + "' (" + variant_list() + ")");
       options.world.variant = *variant;
       variant_given = true;
+    } else if (arg == "--others") {
+      const std::optional<Variant> variant = parse_variant(value);
+      if (!variant) return usage_error("unknown variant '" + value + "' (" + variant_list() + ")");
+      options.others = *variant;
+    } else if (arg == "--host") {
+      options.host = true;
     } else if (arg == "--mutant") {
       const std::optional<Mutation> mutation = parse_mutation(value);
       if (!mutation) return usage_error("unknown mutation '" + value + "'");
@@ -289,8 +305,161 @@ int replay_diff(const Options& options, const Input& input, const Run& run) {
   return kExitViolation;
 }
 
+std::string host_verdict_text(const Host& host) {
+  const std::vector<HostViolation> violations = host.violations();
+  switch (host.outcome()) {
+    case Outcome::clean:
+      return "clean";
+    case Outcome::violation: {
+      const HostViolation& first = violations.front();
+      const std::string where =
+          first.guest.has_value() ? "guest " + std::to_string(*first.guest) + ": " : "host: ";
+      return "violation: " + where + to_text(first.violation);
+    }
+    case Outcome::expected_crash:
+      for (std::size_t i = 0; i < host.guests(); ++i) {
+        if (host.guest(i).outcome() == Outcome::expected_crash) {
+          return "expected crash: guest " + std::to_string(i) + ": " +
+                 host.guest(i).expected_crash();
+        }
+      }
+      break;
+  }
+  return "?";
+}
+
+RunResult guest_result(const World& world) {
+  return RunResult{world.outcome(),         world.violations(),     world.events_applied(),
+                   world.converge_judged(), world.expected_crash(), world.stats()};
+}
+
+// A host of several guests: each guest's trace, the host's frames, the verdict.
+int replay_host(const Options& options, const Input& input) {
+  if (options.diff || options.json) {
+    std::fprintf(stderr, "balloon-repro: %s: --diff and --json take runs, not hosts\n",
+                 input.name.c_str());
+    return kExitUnusable;
+  }
+  HostDecodeInfo info;
+  const HostRun run = decode_host(input.bytes, options.world.variant, options.others, &info);
+  if (const std::string why = validate(run); !why.empty()) {
+    std::fprintf(stderr, "balloon-repro: %s: %s\n", input.name.c_str(), why.c_str());
+    return kExitUnusable;
+  }
+  std::vector<Trace> traces;
+  HostOptions host_options;
+  host_options.mutation = options.world.mutation;
+  host_options.traces = &traces;
+  Host host(run, host_options);
+  for (const HostEvent& event : run.events) {
+    if (host.stopped()) break;
+    host.step(event);
+  }
+  host.finish();
+  const std::string verdict = host_verdict_text(host);
+  std::string reproduce;
+  if (input.from_hex) {
+    reproduce = reproduce_command(run, options.world.mutation);
+  } else {
+    reproduce = std::string("balloon-repro --host --variant ") +
+                variant_name(options.world.variant) + " --others " + variant_name(options.others);
+    if (options.world.mutation != Mutation::none)
+      reproduce += std::string(" --mutant ") + mutation_name(options.world.mutation);
+    reproduce += " " + shell_quote(input.name);
+  }
+  if (options.quiet) {
+    std::printf("%s: %s\n", input.name.c_str(), verdict.c_str());
+  } else {
+    std::printf(
+        "== %s (host of %zu guests%s; guest 0 %s, the others %s%s%s)\n", input.name.c_str(),
+        run.guests.size(), run.overcommit ? ", over-committing toolstack" : "",
+        variant_name(options.world.variant), variant_name(options.others),
+        options.world.mutation != Mutation::none ? ", mutant " : "",
+        options.world.mutation != Mutation::none ? mutation_name(options.world.mutation) : "");
+    if (input.was_cut) std::printf("note: only the first %zu bytes were read\n", kMaxInputBytes);
+    if (info.truncated)
+      std::printf("note: the input ends inside a field; the missing bytes read as zero\n");
+    if (info.events_dropped > 0) {
+      std::printf("note: %zu events past the first %zu were not read\n", info.events_dropped,
+                  kDecodeMaxHostEvents);
+    }
+    std::printf("events:\n");
+    for (std::size_t i = 0; i < run.events.size(); ++i) {
+      std::printf("  #%zu %s\n", i, to_text(run.events[i]).c_str());
+    }
+    for (std::size_t i = 0; i < traces.size(); ++i) {
+      std::printf("-- guest %zu (%s)\n", i, variant_name(run.variants[i]));
+      std::fputs(traces[i].to_text().c_str(), stdout);
+    }
+    std::printf(
+        "host: %llu frames free, %llu held by the rest of the host, %llu in all; %s\n",
+        static_cast<unsigned long long>(host.bank().free()),
+        static_cast<unsigned long long>(host.bank().rest()),
+        static_cast<unsigned long long>(host.bank().total()),
+        host.system_converge_judged() ? "system-converge judged" : "system-converge not judged");
+    std::printf("verdict: %s\n", verdict.c_str());
+    if (host.outcome() == Outcome::violation) std::printf("reproduce: %s\n", reproduce.c_str());
+  }
+  if (options.svg) {
+    std::vector<std::string> headings;
+    std::vector<RunResult> results;
+    for (std::size_t i = 0; i < host.guests(); ++i) {
+      headings.push_back("guest " + std::to_string(i) + " (" + variant_name(run.variants[i]) + ")");
+      results.push_back(guest_result(host.guest(i)));
+    }
+    std::string error;
+    if (!write_atomically(*options.svg,
+                          host_timeline_svg(input.name + ": " + verdict, headings, traces, results),
+                          error)) {
+      std::fprintf(stderr, "balloon-repro: %s: %s\n", options.svg->c_str(), error.c_str());
+      return kExitUnusable;
+    }
+  }
+  if (options.save) {
+    std::string error;
+    const std::vector<std::uint8_t> canonical = encode(run);
+    if (!write_new_file(*options.save, std::string(canonical.begin(), canonical.end()), error)) {
+      std::fprintf(stderr, "balloon-repro: %s: %s\n", options.save->c_str(), error.c_str());
+      return kExitUnusable;
+    }
+  }
+  if (options.expect) {
+    const std::optional<std::string> expect = expectation(*options.expect, input);
+    if (!expect) {
+      std::fprintf(stderr,
+                   "balloon-repro: %s: --expect from-name: the name does not start with an "
+                   "invariant id and '-' (see --list-invariants)\n",
+                   input.name.c_str());
+      return kExitUnusable;
+    }
+    const std::vector<HostViolation> violations = host.violations();
+    bool met = false;
+    if (*expect == "clean") {
+      met = host.outcome() == Outcome::clean;
+    } else if (*expect == "expected-crash") {
+      met = host.outcome() == Outcome::expected_crash;
+    } else if (*expect == "no-violation") {
+      met = host.outcome() != Outcome::violation;
+    } else {
+      met = host.outcome() == Outcome::violation &&
+            invariant_name(violations.front().violation.id) == *expect;
+    }
+    if (met) return kExitClean;
+    std::fprintf(stderr, "balloon-repro: %s: expected %s first, got %s\n", input.name.c_str(),
+                 expect->c_str(), verdict.c_str());
+    return kExitViolation;
+  }
+  return host.outcome() == Outcome::violation ? kExitViolation : kExitClean;
+}
+
 // Replays one input; returns its exit status.
 int replay(const Options& options, const Input& input) {
+  if (is_host_encoding(input.bytes)) return replay_host(options, input);
+  if (options.host) {
+    std::fprintf(stderr, "balloon-repro: %s: --host: not a host (its first byte is not 'H')\n",
+                 input.name.c_str());
+    return kExitUnusable;
+  }
   DecodeInfo info;
   const Run run = decode(input.bytes, &info);
   if (!info.known_version) {

@@ -3,8 +3,9 @@
 // encoder, one per situation the bench models; the balloon_procfs seeds are raw
 // inputs of that target (a mode byte, then the text written).
 //
-//   balloon-seeds --write corpus   writes corpus/balloon_events/*, corpus/balloon_procfs/*
-//                                  and corpus/balloon_diff/* (the events seeds again)
+//   balloon-seeds --write corpus   writes corpus/balloon_events/*, corpus/balloon_procfs/*,
+//                                  corpus/balloon_diff/* (the events seeds again) and
+//                                  corpus/balloon_host/* (hosts of several guests)
 //   balloon-seeds --check corpus   exit 1 unless every seed is there with these bytes
 
 #include <cstdio>
@@ -149,6 +150,72 @@ std::vector<Seed> event_seeds() {
   };
 }
 
+HostEvent on(std::uint8_t guest, Event event) {
+  HostEvent out;
+  out.guest = guest;
+  out.event = std::move(event);
+  return out;
+}
+
+HostEvent rebalance(std::uint8_t down, std::uint8_t up, std::uint64_t pages,
+                    HostAction action = HostAction::rebalance) {
+  HostEvent out;
+  out.action = action;
+  out.guest = down;
+  out.peer = up;
+  out.pages = pages;
+  return out;
+}
+
+Seed host_seed(std::string name, std::vector<Config> guests, std::vector<HostEvent> list,
+               bool overcommit = false) {
+  HostRun run;
+  run.variants.assign(guests.size(), Variant::fixed);
+  run.guests = std::move(guests);
+  run.overcommit = overcommit;
+  run.events = std::move(list);
+  const std::vector<std::uint8_t> bytes = encode(run);
+  return Seed{std::move(name), std::string(bytes.begin(), bytes.end())};
+}
+
+// Hosts of guests of 8192 pfns (32 MiB, the smallest that may balloon down through a
+// target: minimum_target() holds smaller ones at their current target), so that a
+// rebalance moves pages both ways. Guest 0 is the one whose variant the target picks.
+std::vector<Seed> host_seeds() {
+  const Config full = guest(8192, 8192, 0, 0);
+  const Config short_of = guest(8192, 6144, 0, 0);
+  Config roomy = guest(8192, 7168, 512, 256);
+  roomy.max_pages = 8192;
+  const Config small = guest(256, 128, 64, 32);
+  return {
+      // The patch's own scenario: the toolstack moves memory from guest 1 to guest 0 on
+      // a host with nothing free, and guest 0's increase runs first, into the shortage.
+      // A legacy guest 0 latches its hard limit and never takes the frames guest 1
+      // frees (system-converge); a fixed one retries a second later and converges.
+      host_seed("shortage-rebalance", {short_of, full}, {rebalance(1, 0, 1024)}),
+      // The same, with guest 1's decrease landing inside guest 0's populate.
+      host_seed("decrease-lands-in-flight", {short_of, full},
+                {rebalance(1, 0, 1024, HostAction::rebalance_in_flight), on(0, run_work()),
+                 on(1, tick(50))}),
+      // Both orders on one tick, and the rest of the host taking frames mid-populate.
+      host_seed("three-guests-rest-takes-mid-populate", {short_of, full, roomy},
+                {rebalance(1, 0, 512), on(2, in_flight(InFlightAction::host_take, 3072)),
+                 on(2, set_target(8192)), on(0, tick(100)), on(1, run_work()), on(0, tick(150)),
+                 rebalance(2, 1, 700), on(1, tick(200))}),
+      // Faults on one guest while another moves.
+      host_seed("faults-on-one-guest", {short_of, full},
+                {on(0, populate_limit(100)), on(0, alloc_fail(3, 4)), rebalance(1, 0, 900),
+                 on(1, run_work()), on(0, run_work()), on(0, tick(120)), on(1, host_take(200)),
+                 on(0, tick(200)), on(1, host_free(200))}),
+      // Eight small guests and a toolstack that over-commits.
+      host_seed(
+          "eight-guests-overcommit", {small, small, small, small, small, small, small, small},
+          {rebalance(0, 1, 64), on(3, set_target(200)), on(5, alloc_empty(8)), on(7, tick(100)),
+           rebalance(2, 6, 40, HostAction::rebalance_in_flight), on(6, run_work())},
+          /*overcommit=*/true),
+  };
+}
+
 Seed raw_seed(std::string name, char mode, std::string text) {
   return Seed{std::move(name), std::string(1, mode) + text};
 }
@@ -186,7 +253,8 @@ int main(int argc, char** argv) {
       {"balloon_events", event_seeds()},
       {"balloon_procfs", procfs_seeds()},
       // balloon_diff reads the balloon_events encoding: the same runs, on two drivers.
-      {"balloon_diff", event_seeds()}};
+      {"balloon_diff", event_seeds()},
+      {"balloon_host", host_seeds()}};
   int problems = 0;
   for (const auto& [target, seeds] : targets) {
     const fs::path directory = corpus / target;

@@ -1785,6 +1785,35 @@ std::string timeline_svg(const std::string& title, const Trace& trace, const Run
   return timeline_svg(timeline_layout(title, trace, result));
 }
 
+std::string host_timeline_svg(const std::string& title, const std::vector<std::string>& headings,
+                              const std::vector<Trace>& traces,
+                              const std::vector<RunResult>& results) {
+  constexpr double kTitle = 36;
+  constexpr double kHeading = 28;
+  double width = 0;
+  double y = kTitle;
+  std::string body;
+  for (std::size_t i = 0; i < traces.size(); ++i) {
+    const TimelineLayout layout = timeline_layout(headings.at(i), traces[i], results.at(i));
+    body += "<text class=\"heading:guest\" x=\"12\" y=\"" + fmt(y + kHeading - 8) +
+            "\" font-size=\"16\" font-weight=\"bold\" fill=\"#222\">" +
+            escape_html(clean_text(headings[i])) + "</text>\n";
+    y += kHeading;
+    // Each guest's timeline as it would stand alone, placed below the one before.
+    std::string guest = timeline_svg(layout);
+    guest.insert(4, " x=\"0\" y=\"" + fmt(y) + "\"");
+    body += guest;
+    y += layout.height;
+    width = std::max(width, layout.width);
+  }
+  return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + fmt(width) + "\" height=\"" +
+         fmt(y) + "\" viewBox=\"0 0 " + fmt(width) + " " + fmt(y) +
+         "\" font-family=\"sans-serif\">\n<rect width=\"" + fmt(width) + "\" height=\"" + fmt(y) +
+         "\" fill=\"white\"/>\n<text class=\"title:host\" x=\"12\" y=\"24\" font-size=\"16\" "
+         "fill=\"#222\">" +
+         escape_html(clean_text(title)) + "</text>\n" + body + "</svg>\n";
+}
+
 std::string escape_html(std::string_view text) {
   std::string out;
   out.reserve(text.size());

@@ -93,6 +93,11 @@ TimelineLayout timeline_layout(const std::string& title, const Trace& trace,
 // A standalone SVG document; the same layout always gives the same bytes.
 std::string timeline_svg(const TimelineLayout& layout);
 std::string timeline_svg(const std::string& title, const Trace& trace, const RunResult& result);
+// A host of several guests: one timeline per guest, one under another, each under its
+// heading, with the host's verdict as the title.
+std::string host_timeline_svg(const std::string& title, const std::vector<std::string>& headings,
+                              const std::vector<Trace>& traces,
+                              const std::vector<RunResult>& results);
 
 // Text for XML and HTML element content and attribute values: & < > " ' as
 // references (the timeline's SVG and the report page share it).

@@ -23,6 +23,7 @@
 
 #include "run/codec.h"
 #include "run/event.h"
+#include "run/host.h"
 #include "run/trace.h"
 #include "run/world.h"
 
@@ -397,7 +398,8 @@ TEST(Timeline, EveryCorpusRunOnEveryVariantHasNoOverlappingText) {
     for (const auto& file :
          std::filesystem::directory_iterator(std::string(BALLOONBENCH_CORPUS) + "/" + folder)) {
       const std::string name = file.path().filename().string();
-      if (name.rfind("README", 0) == 0) continue;
+      // Runs only: regressions/host holds hosts of several guests.
+      if (name.rfind("README", 0) == 0 || !file.is_regular_file()) continue;
       for (const Variant variant : available_variants()) {
         const Replay replayed = replay(corpus_run(std::string(folder) + "/" + name), variant);
         const TimelineLayout layout =
@@ -433,6 +435,47 @@ TEST(Timeline, TitleOfAnyBytesIsCleanText) {
                      "??"
                      "</text>"),
             std::string::npos);
+}
+
+}  // namespace
+}  // namespace balloonbench
+
+namespace balloonbench {
+namespace {
+
+// A host's timeline: one block per guest under its heading, each the guest's own
+// timeline, with the host's verdict as the title.
+TEST(HostTimeline, EachGuestHasItsOwnLanesUnderItsHeading) {
+  std::ifstream in(std::string(BALLOONBENCH_CORPUS) +
+                       "/regressions/host/system-converge-legacy-guest-latched-in-a-shortage",
+                   std::ios::binary);
+  const std::vector<std::uint8_t> bytes{std::istreambuf_iterator<char>(in),
+                                        std::istreambuf_iterator<char>()};
+  ASSERT_TRUE(is_host_encoding(bytes));
+  const HostRun run = decode_host(bytes, Variant::legacy, Variant::fixed);
+  std::vector<Trace> traces;
+  Host host(run, {Mutation::none, &traces});
+  for (const HostEvent& event : run.events) host.step(event);
+  host.finish();
+  std::vector<std::string> headings;
+  std::vector<RunResult> results;
+  for (std::size_t i = 0; i < host.guests(); ++i) {
+    headings.push_back("guest " + std::to_string(i));
+    const World& world = host.guest(i);
+    results.push_back(RunResult{world.outcome(), world.violations(), world.events_applied(),
+                                world.converge_judged(), world.expected_crash(), world.stats()});
+  }
+  const std::string svg = host_timeline_svg("system-converge", headings, traces, results);
+  std::size_t nested = 0;
+  for (std::size_t at = svg.find("<svg", 1); at != std::string::npos; at = svg.find("<svg", at + 1))
+    ++nested;
+  EXPECT_EQ(nested, 2U);
+  EXPECT_NE(svg.find(">guest 0</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">guest 1</text>"), std::string::npos);
+  // Guest 0 (legacy) carries its own violation marks; the second block starts below
+  // the first.
+  EXPECT_NE(svg.find("violation:rearm"), std::string::npos);
+  EXPECT_LT(svg.find(">guest 0</text>"), svg.find(">guest 1</text>"));
 }
 
 }  // namespace

@@ -101,6 +101,25 @@ expect_status 0 "$repro" --quiet --svg "$work/fixed.svg" "$latched"
 xmllint --noout "$work/fixed.svg" 2>/dev/null || fail "--svg wrote malformed XML for a clean run"
 grep -q 'class="line:hard limit"' "$work/fixed.svg" && fail "the SVG draws a hard limit for fixed"
 expect_status 2 "$repro" --svg "$work/t2.svg" "$latched" "$regression"
+# A host of several guests: told by its first byte, one trace per guest, the host's
+# verdict first, its reproduce line, and a timeline with a block per guest.
+host=$corpus/regressions/host/system-converge-legacy-guest-latched-in-a-shortage
+expect_status 1 "$repro" --variant legacy --svg "$work/host.svg" "$host"
+grep -q '^-- guest 1 (fixed)$' "$work/out" || fail "the host replay shows no trace of guest 1"
+grep -q '^verdict: violation: host: system-converge' "$work/out" ||
+  fail "the host replay's verdict reads: $(grep '^verdict' "$work/out")"
+grep -q '^reproduce: balloon-repro --host --variant legacy --others fixed ' "$work/out" ||
+  fail "the host replay prints no reproduce line"
+xmllint --noout "$work/host.svg" 2>/dev/null || fail "--svg wrote malformed XML for a host"
+[[ $(grep -c '<svg' "$work/host.svg") -eq 3 ]] || fail "the host's SVG does not hold one timeline per guest"
+expect_status 0 "$repro" --quiet --host --variant fixed "$host"
+expect_status 0 "$repro" --quiet --host --variant legacy --expect from-name "$host"
+expect_status 1 "$repro" --quiet --host --variant legacy --expect rearm "$host"
+grep -q "expected rearm first, got violation: host: system-converge" "$work/err" ||
+  fail "--expect on a host does not say what came first: $(cat "$work/err")"
+expect_status 2 "$repro" --host "$regression"
+grep -q "not a host" "$work/err" || fail "--host on a run does not say why"
+expect_status 2 "$repro" --json "$host"
 # Bad command lines and inputs.
 expect_status 2 "$repro" --variant sideways "$regression"
 grep -q "sideways" "$work/err" || fail "an unknown variant is not named in the error"

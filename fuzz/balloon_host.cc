@@ -1,0 +1,35 @@
+// Fuzz target: a host of 2 to 8 guests sharing one pool of frames (run/host.h). The
+// input is a host in its own encoding (docs/encoding.md, "Hosts"): decode it, apply
+// every event through Host::step, which checks each guest's catalogue and the host's
+// frames after each, end with the host's epilogue (the heal, then system convergence),
+// and abort on the first violation. Guest 0 runs BALLOON_VARIANT (and BALLOON_MUTANT),
+// the others fixed, so that `BALLOON_VARIANT=legacy` asks whether one pre-patch guest
+// among patched ones keeps the host from converging. Inputs that are not a host's
+// encoding are rejected (-1).
+
+#include <cstddef>
+#include <cstdint>
+
+#include "fuzz/harness.h"
+#include "run/codec.h"
+#include "run/host.h"
+
+extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
+  balloonbench::fuzz::init_from_env();
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace balloonbench;
+  HostDecodeInfo info;
+  const HostRun run =
+      fuzz::as_judged(decode_host({data, size}, fuzz::variant(), Variant::fixed, &info));
+  if (!info.known_version) return -1;
+  HostOptions options;
+  options.mutation = fuzz::mutation();
+  const HostResult result = run_host(run, options);
+  if (const HostViolation* violation = fuzz::reported(result)) {
+    fuzz::report_and_abort(host_failure(run, *violation, fuzz::mutation()));
+  }
+  return 0;
+}
