@@ -1,7 +1,8 @@
 // Throughput of World::step: per event kind, with and without the invariant checks,
-// and as the guest grows from 1,024 to 1,048,576 pfns; and the cost of a whole run
+// and as the guest grows from 1,024 to 1,048,576 pfns; the cost of a whole run
 // (boot, events, epilogue) on guests of 1,024 to 262,144 pfns, in a World reset for
-// each run as a fuzz target does, or built anew. Every program swings the reservation
+// each run as a fuzz target does, or built anew; and a step of one guest of a host of
+// 2 or 8 guests. Every program swings the reservation
 // by the same few hundred pages whatever the guest's size, so comparing sizes shows
 // the cost of the bench itself, not of moving more memory. ci/bench runs this and
 // prints the table with the ratios.
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "run/codec.h"
+#include "run/host.h"
 #include "run/world.h"
 
 namespace balloonbench {
@@ -202,6 +204,31 @@ void BM_WholeDecodedRun(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// A host of `guests` guests whose steps all touch guest 0: the typical mix without
+// its ticks (time is the host's, so a tick moves every guest: "host/tick" measures
+// that on its own). What one guest's step costs should not grow with the host.
+void BM_HostStep(benchmark::State& state, bool ticks) {
+  HostRun run;
+  const std::size_t guests = static_cast<std::size_t>(state.range(0));
+  for (std::size_t i = 0; i < guests; ++i) run.guests.push_back(guest_of(1024));
+  run.variants.assign(guests, Variant::fixed);
+  Host host(run, {});
+  std::vector<HostEvent> program;
+  for (const Event& event : typical(run.guests[0].nr_pages).loop) {
+    if ((event.kind == EventKind::tick) != ticks) continue;
+    HostEvent step;
+    step.event = event;
+    program.push_back(step);
+  }
+  std::size_t next = 0;
+  for (auto _ : state) {
+    host.step(program[next]);
+    next = next + 1 == program.size() ? 0 : next + 1;
+  }
+  if (host.stopped()) state.SkipWithError("a fixed guest stopped on a violation or a crash");
+  state.SetItemsProcessed(state.iterations());
+}
+
 const int kRegistered = [] {
   for (const std::string& kind : kinds()) {
     benchmark::RegisterBenchmark(("step/" + kind).c_str(), BM_Kind, kind);
@@ -214,6 +241,8 @@ const int kRegistered = [] {
         ->Arg(1048576);
   }
   benchmark::RegisterBenchmark("whole_decoded_run", BM_WholeDecodedRun);
+  benchmark::RegisterBenchmark("host/one-guest-step", BM_HostStep, false)->Arg(2)->Arg(8);
+  benchmark::RegisterBenchmark("host/tick", BM_HostStep, true)->Arg(2)->Arg(8);
   for (const bool reused : {true, false}) {
     benchmark::RegisterBenchmark(reused ? "run/reused" : "run/new", BM_WholeRun, reused)
         ->Arg(1024)
