@@ -126,6 +126,7 @@ void World::advance_within_step(std::uint64_t when) {
 }
 
 void World::close_step() {
+  if (!step_open_) return;
   if (!step_abandoned_) checker_.step_finished();
   step_abandoned_ = false;
   step_open_ = false;
@@ -160,7 +161,8 @@ void World::guarded(Action&& action) {
 
 std::uint64_t World::next_due() const {
   std::uint64_t next = ~std::uint64_t{0};
-  if (stopped_) return next;
+  // A step stopped at a BUG or a livelock runs nothing more.
+  if (stopped_ || step_abandoned_) return next;
   if (sim_.timer_pending()) next = std::min(next, sim_.timer_fire_time());
   if (sim_.work_pending())
     next = std::min(next, std::max(sim_.work_blocked_until(), sim_.jiffies()));
@@ -216,6 +218,7 @@ bool World::open_epilogue(std::uint64_t window) {
 }
 
 void World::close_epilogue(const std::string& not_judged) {
+  if (!step_open_) return;
   if (!step_abandoned_) {
     checker_.step_finished();
     std::string why = not_judged;

@@ -252,6 +252,31 @@ TEST(Host, AGuestsOwnViolationNamesTheGuest) {
   EXPECT_TRUE(has(result, InvariantId::ledger, 0)) << describe(result);
 }
 
+TEST(Host, AGuestThatBugsInATickStopsTheHostThere) {
+  // Guest 0's seeded bug BUGs on a short populate; its retry meets one in the middle
+  // of a tick that moves both guests. The host stops at that step, guest 1 untouched.
+  HostRun run;
+  run.guests = {with_host(host_guest(6144), 100, 0), host_guest(8192)};
+  run.variants = {Variant::fixed, Variant::fixed};
+  HostOptions options;
+  options.mutation = Mutation::bug_on_short_populate;
+  Host host(run, options);
+  host.step(on(1, events::set_target(8000)));
+  host.step(on(0, events::populate_limit(0)));
+  host.step(on(0, events::set_target(7000)));
+  host.step(on(1, events::tick(300)));
+  ASSERT_TRUE(host.stopped());
+  const std::vector<HostViolation> violations = host.violations();
+  ASSERT_FALSE(violations.empty());
+  EXPECT_EQ(violations.front().violation.id, InvariantId::no_bug);
+  EXPECT_EQ(violations.front().guest, std::optional<std::size_t>(0));
+  EXPECT_EQ(violations.front().violation.event_index, 2U);  // guest 0's third step: the tick
+  host.step(on(1, events::run_work()));
+  EXPECT_EQ(host.events_applied(), 4U);
+  host.finish();
+  EXPECT_EQ(host.guest(1).core().current_pages(), 8000U);
+}
+
 TEST(Host, SameRunSameTraces) {
   HostRun run = shortage_scenario(Variant::legacy);
   run.guests.push_back(host_guest(7000));
