@@ -38,6 +38,9 @@ constexpr std::size_t kKeptNameLength = 80;
 constexpr std::size_t kLogLimitBytes = std::size_t{16} << 20;
 // The target whose inputs are runs in the shared encoding, which balloon-repro reads.
 constexpr std::string_view kRunTarget = "balloon_events";
+// The target whose inputs are hosts of several guests, which balloon-repro reads too
+// (guest 0 on the variant, the others fixed).
+constexpr std::string_view kHostTarget = "balloon_host";
 // What the HTML report shows of a crash's replay: the lines that say what led there,
 // and a timeline no larger than a page can carry (a 256-event run draws far less).
 constexpr std::size_t kTraceLines = 40;
@@ -255,9 +258,11 @@ std::string replay_command(const fs::path& bin_dir, std::string_view target, std
   if (key == "timeout" || key == "out-of-memory" || key == "slow-unit") {
     return env + " " + shell_quote(fuzzer) + " " + kTimeoutFlag + " " + kRssLimitFlag + " " + file;
   }
-  if (target == kRunTarget) {
-    return shell_quote((bin_dir / "tools" / "balloon-repro").string()) + " --variant " +
-           variant_name(variant) + (mutant.empty() ? "" : " --mutant " + mutant) + " " + file;
+  if (target == kRunTarget || target == kHostTarget) {
+    return shell_quote((bin_dir / "tools" / "balloon-repro").string()) +
+           (target == kHostTarget ? " --host" : "") + " --variant " + variant_name(variant) +
+           (target == kHostTarget ? " --others fixed" : "") +
+           (mutant.empty() ? "" : " --mutant " + mutant) + " " + file;
   }
   return env + " " + shell_quote(fuzzer + "_replay") + " " + file;
 }
@@ -682,18 +687,19 @@ std::string read_timeline(const fs::path& svg) {
 }
 
 // What the HTML report shows of a kept crash: the first lines of its trace and, for a
-// run, its timeline. Both come from balloon-repro in a child process, so that a
+// run or a host, its timeline. Both come from balloon-repro in a child process, so that a
 // sanitizer report ends that process and never the triage; a hang is not replayed
 // again, and an input that is no run shows what its last replay printed.
 void describe(const Context& context, const std::string& target, const std::string& replay_output,
               Crash& crash) {
   std::string text = replay_output;
-  if (target == kRunTarget && !is_hang_key(crash.key)) {
+  if ((target == kRunTarget || target == kHostTarget) && !is_hang_key(crash.key)) {
     const Options& options = context.options;
     const fs::path svg = context.scratch / (crash.file.filename().string() + ".svg");
     const fs::path log = context.scratch / (crash.file.filename().string() + ".trace");
     std::vector<std::string> argv = {(options.bin_dir / "tools" / "balloon-repro").string(),
                                      "--variant", variant_name(options.variant)};
+    if (target == kHostTarget) argv.insert(argv.end(), {"--host", "--others", "fixed"});
     if (options.mutation != Mutation::none) {
       argv.insert(argv.end(), {"--mutant", mutation_name(options.mutation)});
     }

@@ -76,7 +76,7 @@ bool is_known(std::string_view key, Variant variant, Mutation mutation,
 std::string kept_file_name(std::string_view target, std::string_view key);
 // "reproducible" when every replay crashed, else "flaky (k of n)".
 std::string replay_status(unsigned crashed, unsigned replays);
-// The command that replays a kept crash: balloon-repro for the run target, the fuzz
+// The command that replays a kept crash: balloon-repro for the run and host targets, the fuzz
 // target under its limits for a hang or OOM, else the target's replay executable.
 std::string replay_command(const std::filesystem::path& bin_dir, std::string_view target,
                            std::string_view key, const std::filesystem::path& kept, Variant variant,

@@ -192,6 +192,10 @@ TEST(Names, ReplayCommands) {
       "BALLOON_VARIANT=fixed /b/fuzz/balloon_procfs -timeout=10 -rss_limit_mb=2048 /o/k");
   EXPECT_EQ(replay_command("/b", "balloon_procfs", "sanitizer:x:y", "/o/k", Variant::fixed, mutant),
             "BALLOON_VARIANT=fixed BALLOON_MUTANT=" + m + " /b/fuzz/balloon_procfs_replay /o/k");
+  // A host replays with balloon-repro too: guest 0 on the variant, the others fixed.
+  EXPECT_EQ(replay_command("/b", "balloon_host", "invariant:system-converge", "/o/k",
+                           Variant::legacy, Mutation::none),
+            "/b/tools/balloon-repro --host --variant legacy --others fixed /o/k");
   // Paths with spaces or quotes stay one word each for the shell.
   EXPECT_EQ(replay_command("/my build", "balloon_events", "invariant:rearm", "/o/it's here",
                            Variant::legacy, Mutation::none),
