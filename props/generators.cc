@@ -277,12 +277,46 @@ rc::Gen<Event> gen_event(const Config& config) {
   });
 }
 
+rc::Gen<std::vector<Event>> gen_boundary_pair(const Config& config) {
+  using namespace events;
+  const std::uint64_t booted = std::min(config.nr_pages, config.max_pfn);
+  // A balloon-down of `pages` whose allocation of its first or last page fails.
+  const auto down = [booted](std::uint64_t pages, bool last) {
+    return std::vector<Event>{alloc_fail(last ? pages - 1 : 0, 1),
+                              set_target(booted > pages ? booted - pages : 0)};
+  };
+  // A backend borrowing `pages` whose first or last allocation fails.
+  const auto borrow = [](std::uint64_t pages, bool last) {
+    return std::vector<Event>{alloc_fail(last ? pages - 1 : 0, 1), alloc_empty(pages)};
+  };
+  const std::vector<std::uint64_t> sizes{1, 2, 63, 64};
+  return rc::gen::apply(
+      [down, borrow](bool backend, std::uint64_t pages, bool last) {
+        return backend ? borrow(pages, last) : down(pages, last);
+      },
+      rc::gen::arbitrary<bool>(), rc::gen::elementOf(sizes), rc::gen::arbitrary<bool>());
+}
+
 rc::Gen<std::vector<Event>> gen_events(const Config& config) {
   // RapidCheck's size bounds the length; the cap keeps even a nightly run's largest
-  // lists inside the encoding's 256 events.
-  const rc::Gen<Event> event = gen_event(config);
-  return rc::gen::withSize([event](int size) {
-    return rc::gen::resize(std::min(size, 200), rc::gen::container<std::vector<Event>>(event));
+  // lists inside the encoding's 256 events. Most chunks are one event; one in 23 is a
+  // boundary pair.
+  const rc::Gen<std::vector<Event>> chunk = rc::gen::weightedOneOf<std::vector<Event>>(
+      {{22, rc::gen::map(gen_event(config), [](Event event) { return std::vector<Event>{event}; })},
+       {1, gen_boundary_pair(config)}});
+  return rc::gen::withSize([chunk](int size) {
+    const int length = std::min(size, 200);
+    return rc::gen::map(
+        rc::gen::resize(length, rc::gen::container<std::vector<std::vector<Event>>>(chunk)),
+        [length](const std::vector<std::vector<Event>>& chunks) {
+          std::vector<Event> out;
+          for (const std::vector<Event>& events : chunks) {
+            for (const Event& event : events) {
+              if (out.size() < static_cast<std::size_t>(length)) out.push_back(event);
+            }
+          }
+          return out;
+        });
   });
 }
 

@@ -38,6 +38,10 @@ rc::Gen<Event> gen_event(const Config& config);
 // last allocation a fault can fail, populates cut at 0, 1, 511 and 512, and /proc
 // writes of 0, 1, 2, 63, 64 and 65 bytes.
 rc::Gen<Event> gen_boundary_event(const Config& config);
+// Boundaries that take two events, which gen_events mixes in: the first or the last
+// allocation of a balloon-down of 1, 2, 63 or 64 pages failing, and the same for a
+// backend borrowing that many pages (alloc_empty_pages).
+rc::Gen<std::vector<Event>> gen_boundary_pair(const Config& config);
 rc::Gen<std::vector<Event>> gen_events(const Config& config);
 
 // Text for a /proc/xen/balloon write and what it must do: a number in decimal, hex

@@ -47,24 +47,15 @@ rc::Gen<HostEvent> gen_host_event(const HostRun& run) {
   const auto rebalance = [count](HostAction action) {
     return rc::gen::apply(
         [action, count](std::uint8_t down, std::uint8_t skip, std::uint64_t pages) {
-          HostEvent out;
-          out.action = action;
-          out.guest = down;
-          out.peer = static_cast<std::uint8_t>((down + 1 + skip) % count);
-          out.pages = pages;
-          return out;
+          return host_events::rebalance(down, (down + 1 + skip) % count, pages, action);
         },
         in_closed<std::uint8_t>(0, count - 1), in_closed<std::uint8_t>(0, count - 2),
         in_closed<std::uint64_t>(1, 2048));
   };
   const std::vector<Config> guests = run.guests;
   const auto on_guest = rc::gen::mapcat(guest, [guests](std::uint8_t g) {
-    return rc::gen::map(gen_event(guests[g]), [g](Event event) {
-      HostEvent out;
-      out.guest = g;
-      out.event = std::move(event);
-      return out;
-    });
+    return rc::gen::map(gen_event(guests[g]),
+                        [g](Event event) { return host_events::on(g, std::move(event)); });
   });
   return rc::gen::weightedOneOf<HostEvent>({{5, on_guest},
                                             {2, rebalance(HostAction::rebalance)},

@@ -102,6 +102,46 @@ TEST(Distribution, BoundaryEventsReachEveryBoundary) {
   }
 }
 
+// The pairs of events that make a two-event boundary are drawn, each one, and runs
+// carry them.
+TEST(Distribution, BoundaryPairsReachEveryBoundary) {
+  Config config;
+  config.max_pfn = 65536;
+  config.max_low_pfn = 65536;
+  config.nr_pages = 65536 - 200;
+  config.max_pages = 65536;
+  const std::uint64_t booted = config.nr_pages;
+  std::set<std::string> seen;
+  const rc::Gen<std::vector<Event>> pair = gen_boundary_pair(config);
+  for (int i = 0; i < 2000; ++i) {
+    const std::vector<Event> events = pair(rc::Random(static_cast<std::uint64_t>(i)), 0).value();
+    ASSERT_EQ(events.size(), 2U);
+    seen.insert(to_text(events[0]) + " / " + to_text(events[1]));
+  }
+  for (const std::uint64_t pages : {1U, 2U, 63U, 64U}) {
+    for (const std::uint64_t skip : {std::uint64_t{0}, pages - 1}) {
+      const std::string fail = to_text(events::alloc_fail(skip, 1));
+      EXPECT_TRUE(seen.count(fail + " / " + to_text(events::set_target(booted - pages)))) << fail;
+      EXPECT_TRUE(seen.count(fail + " / " + to_text(events::alloc_empty(pages)))) << fail;
+    }
+  }
+  // In generated runs: some run holds a failure followed by a borrow.
+  int runs_with_pairs = 0;
+  const rc::Gen<std::vector<Event>> runs = gen_events(config);
+  for (int i = 0; i < 200; ++i) {
+    const std::vector<Event> events = runs(rc::Random(static_cast<std::uint64_t>(i)), 100).value();
+    EXPECT_LE(events.size(), 200U);
+    for (std::size_t e = 1; e < events.size(); ++e) {
+      if (events[e - 1].kind == EventKind::alloc_fail && events[e - 1].extra == 1 &&
+          events[e].kind == EventKind::alloc_empty && events[e].value == events[e - 1].value + 1) {
+        ++runs_with_pairs;
+        break;
+      }
+    }
+  }
+  EXPECT_GT(runs_with_pairs, 10);
+}
+
 // Linux's driver (variant mainline) holds the catalogue as its variant reads it
 // (docs/invariants.md), and converges once the faults heal.
 TEST(Mainline, catalogue) {

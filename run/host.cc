@@ -29,6 +29,26 @@ const char* host_action_name(HostAction action) {
   return "?";
 }
 
+namespace host_events {
+
+HostEvent on(std::size_t guest, Event event) {
+  HostEvent out;
+  out.guest = static_cast<std::uint8_t>(guest);
+  out.event = std::move(event);
+  return out;
+}
+
+HostEvent rebalance(std::size_t down, std::size_t up, std::uint64_t pages, HostAction action) {
+  HostEvent out;
+  out.action = action;
+  out.guest = static_cast<std::uint8_t>(down);
+  out.peer = static_cast<std::uint8_t>(up);
+  out.pages = pages;
+  return out;
+}
+
+}  // namespace host_events
+
 std::string validate(const HostRun& run) {
   if (run.guests.size() < kMinGuests || run.guests.size() > kMaxGuests) {
     return "a host has " + n(kMinGuests) + " to " + n(kMaxGuests) + " guests, not " +
@@ -86,6 +106,8 @@ Host::Host(const HostRun& run, const HostOptions& options)
     world.bank = &bank_;
     worlds_.push_back(std::make_unique<World>(run.guests[i], world));
   }
+  planned_.assign(worlds_.size(), std::nullopt);
+  step_events_.assign(worlds_.size(), {});
   check_frames(Phase::boot);
 }
 
@@ -99,7 +121,15 @@ std::vector<HostViolation> Host::violations() const {
   std::vector<HostViolation> out;
   for (const Violation& violation : host_violations_) out.push_back({violation, std::nullopt});
   for (std::size_t i = 0; i < worlds_.size(); ++i) {
-    for (const Violation& violation : worlds_[i]->violations()) out.push_back({violation, i});
+    for (Violation violation : worlds_[i]->violations()) {
+      // A guest counts its own steps; the host names its events.
+      if (violation.phase == Phase::event && violation.event_index < step_events_[i].size()) {
+        violation.event_index = step_events_[i][violation.event_index];
+      } else if (violation.phase == Phase::epilogue) {
+        violation.event_index = events_applied_;
+      }
+      out.push_back({std::move(violation), i});
+    }
   }
   return out;
 }
@@ -116,7 +146,14 @@ Outcome Host::outcome() const {
 }
 
 std::uint64_t Host::toolstack_target(std::size_t guest) const {
+  if (planned_[guest].has_value()) return *planned_[guest];
   return worlds_[guest]->checker().requested_target();
+}
+
+bool Host::open_guest_step(std::size_t guest, const Event& as_recorded) {
+  if (!worlds_[guest]->open_step(as_recorded)) return false;
+  step_events_[guest].push_back(finished_ ? events_applied_ : current_event());
+  return true;
 }
 
 void Host::step(const HostEvent& event) {
@@ -127,7 +164,11 @@ void Host::step(const HostEvent& event) {
       if (event.event.kind == EventKind::tick) {
         tick(event);
       } else {
-        worlds_[event.guest % worlds_.size()]->step(event.event);
+        const std::size_t guest = event.guest % worlds_.size();
+        if (open_guest_step(guest, event.event)) {
+          worlds_[guest]->apply_within_step(event.event);
+          worlds_[guest]->close_step();
+        }
       }
       break;
     case HostAction::rebalance:
@@ -141,7 +182,7 @@ void Host::step(const HostEvent& event) {
 
 // Time passes for every guest: each records the tick as its step.
 void Host::tick(const HostEvent& event) {
-  for (const std::unique_ptr<World>& world : worlds_) world->open_step(event.event);
+  for (std::size_t i = 0; i < worlds_.size(); ++i) open_guest_step(i, event.event);
   advance_all(now_ + std::min(event.event.value, kMaxTickJiffies));
   for (const std::unique_ptr<World>& world : worlds_) world->close_step();
 }
@@ -180,17 +221,40 @@ void Host::rebalance(const HostEvent& event) {
     moved = std::min({moved, down_target, up_max > up_target ? up_max - up_target : 0});
   }
   if (moved == 0) return;
+  supersede(up);
   if (event.action == HostAction::rebalance) {
-    if (!overcommit_) write_target(down, down_target - moved, /*then_run_work=*/false);
+    if (!overcommit_) {
+      supersede(down);
+      write_target(down, down_target - moved, /*then_run_work=*/false);
+    }
     write_target(up, up_target + moved, /*then_run_work=*/false);
     return;
   }
   // The up guest hears first; the down guest's decrease lands inside the up guest's
-  // next hypercall, its populate in flight.
+  // next hypercall, its populate in flight (or at once, if nothing more can wait
+  // there), and in any case before the heal.
   write_target(up, up_target + moved, /*then_run_work=*/false);
   if (overcommit_) return;
-  const std::uint64_t lowered = down_target - moved;
-  worlds_[up]->arm_host_action([this, down, lowered] { write_target(down, lowered, true); });
+  supersede(down);
+  pending_.push_back({down, down_target - moved, true});
+  planned_[down] = down_target - moved;
+  const std::size_t pending = pending_.size() - 1;
+  if (!worlds_[up]->arm_host_action([this, pending] { land(pending); })) land(pending);
+}
+
+void Host::land(std::size_t pending) {
+  PendingWrite& write = pending_[pending];
+  if (!write.live) return;
+  write.live = false;
+  planned_[write.guest].reset();
+  write_target(write.guest, write.pages, /*then_run_work=*/true);
+}
+
+void Host::supersede(std::size_t guest) {
+  for (PendingWrite& write : pending_) {
+    if (write.guest == guest) write.live = false;
+  }
+  planned_[guest].reset();
 }
 
 // A toolstack write of a guest's target, as its own step of that guest; with
@@ -205,15 +269,14 @@ void Host::write_target(std::size_t guest, std::uint64_t pages, bool then_run_wo
     deferred_.push_back({guest, pages, then_run_work});
     return;
   }
-  if (world.in_step()) {
-    world.apply_within_step(write);
-    if (then_run_work) world.apply_within_step(events::run_work());
-    return;
-  }
-  if (!world.open_step(write)) return;
+  const bool opened = !world.in_step() && open_guest_step(guest, write);
+  if (!opened && !world.in_step()) return;
+  // A guest idle in a tick may not have reached the host's time yet: what was due
+  // before the write happens first.
+  if (!opened) world.advance_within_step(now_);
   world.apply_within_step(write);
   if (then_run_work) world.apply_within_step(events::run_work());
-  world.close_step();
+  if (opened) world.close_step();
 }
 
 void Host::run_deferred() {
@@ -224,11 +287,14 @@ void Host::run_deferred() {
     for (const DeferredWrite& write : writes)
       write_target(write.guest, write.pages, write.then_run_work);
   }
-  deferred_.clear();
+  // Whatever is left (writes that keep deferring each other) waits for the next step.
 }
 
 void Host::finish() {
   if (finished_) return;
+  // The toolstack's decisions still on their way land before the heal.
+  for (std::size_t i = 0; i < pending_.size() && !stopped(); ++i) land(i);
+  run_deferred();
   finished_ = true;
   if (stopped()) return;
   // The heal: the rest of the host gives back what it took, and every guest's faults
@@ -274,7 +340,9 @@ void Host::check_system_converge() {
   std::string short_of;
   for (std::size_t i = 0; i < worlds_.size(); ++i) {
     const World& world = *worlds_[i];
-    if (world.stopped()) continue;
+    // A guest stopped where it was asked to, or whose back-off root set beyond an
+    // hour, is not judged (its own converge is not either).
+    if (world.stopped() || !world.back_off_judged()) continue;
     const std::uint64_t current = world.core().current_pages();
     const std::uint64_t target = world.reachable_target();
     if (current == target) continue;
@@ -295,6 +363,10 @@ void Host::report(InvariantId id, Phase phase, std::string detail) {
 
 HostResult run_host(const HostRun& run, const HostOptions& options) {
   Host host(run, options);
+  return run_host(host, run);
+}
+
+HostResult run_host(Host& host, const HostRun& run) {
   for (const HostEvent& event : run.events) {
     if (host.stopped()) break;
     host.step(event);

@@ -12,7 +12,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,6 +63,15 @@ struct HostRun {
   bool operator==(const HostRun&) const = default;
 };
 
+// Host events, so that hosts read like the scenario they describe.
+namespace host_events {
+// `event` happens to guest `guest`.
+HostEvent on(std::size_t guest, Event event);
+// The toolstack moves `pages` of target from guest `down` to guest `up`.
+HostEvent rebalance(std::size_t down, std::size_t up, std::uint64_t pages,
+                    HostAction action = HostAction::rebalance);
+}  // namespace host_events
+
 // Empty if the host can boot (2-8 guests, each a valid guest with a variant, the
 // host's frames within bounds), else why not.
 std::string validate(const HostRun& run);
@@ -107,13 +118,21 @@ class Host {
   const FrameBank& bank() const { return bank_; }
   std::uint64_t jiffies() const { return now_; }
   std::size_t events_applied() const { return events_applied_; }
-  // What the toolstack has asked each guest for (its last rebalance or target write).
+  // What the toolstack has decided for each guest: a lowering still on its way (an
+  // in-flight rebalance's, until it lands), else the last target the guest was given.
   std::uint64_t toolstack_target(std::size_t guest) const;
 
  private:
   void tick(const HostEvent& event);
   void rebalance(const HostEvent& event);
   void write_target(std::size_t guest, std::uint64_t pages, bool then_run_work);
+  // An in-flight rebalance's lowering lands (once); a newer decision for the same
+  // guest supersedes one still on its way.
+  void land(std::size_t pending);
+  void supersede(std::size_t guest);
+  // Opens a step of `guest`, noting the host event it belongs to.
+  bool open_guest_step(std::size_t guest, const Event& as_recorded);
+  std::size_t current_event() const { return events_applied_ > 0 ? events_applied_ - 1 : 0; }
   // Toolstack writes that found their guest busy (inside its own call that led to
   // them), done once the step's other work is done.
   void run_deferred();
@@ -139,6 +158,16 @@ class Host {
     bool then_run_work;
   };
   std::vector<DeferredWrite> deferred_;
+  struct PendingWrite {
+    std::size_t guest;
+    std::uint64_t pages;
+    bool live;
+  };
+  std::deque<PendingWrite> pending_;
+  std::vector<std::optional<std::uint64_t>> planned_;  // by guest: a live pending write
+  // By guest: the host event each of its steps belonged to, so that a guest's
+  // violation names the host's event.
+  std::vector<std::vector<std::size_t>> step_events_;
 };
 
 struct HostResult {
@@ -150,6 +179,8 @@ struct HostResult {
 
 // Boot, every event, then finish(). Throws std::invalid_argument for a bad host.
 HostResult run_host(const HostRun& run, const HostOptions& options);
+// Every event of `run` on `host` (made from it), then finish().
+HostResult run_host(Host& host, const HostRun& run);
 
 // "balloon-repro --host --variant legacy --others fixed --hex 48..." : one line that
 // replays `run` (guest 0 runs variants[0], the others variants[1]).

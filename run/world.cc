@@ -169,8 +169,10 @@ std::uint64_t World::next_due() const {
   return next;
 }
 
-void World::arm_host_action(std::function<void()> action) {
-  if (host_actions_.size() < kMaxArmedFaults) host_actions_.push_back(std::move(action));
+bool World::arm_host_action(std::function<void()> action) {
+  if (host_actions_.size() >= kMaxArmedFaults) return false;
+  host_actions_.push_back(std::move(action));
+  return true;
 }
 
 // A BUG is a violation (no-bug) unless Xen broke its contract on purpose just before.
@@ -613,6 +615,11 @@ void World::work_scheduled() {
   recorder_.work_scheduled();
 }
 
+RunResult World::result() const {
+  return RunResult{outcome_,         checker_.violations(), next_index_,
+                   converge_judged_, expected_crash_,       recorder_.stats()};
+}
+
 namespace {
 
 RunResult events_then_finish(World& world, const Run& run) {
@@ -621,8 +628,7 @@ RunResult events_then_finish(World& world, const Run& run) {
     world.step(event);
   }
   world.finish();
-  return RunResult{world.outcome(),         world.violations(),     world.events_applied(),
-                   world.converge_judged(), world.expected_crash(), world.stats()};
+  return world.result();
 }
 
 }  // namespace

@@ -53,6 +53,8 @@ inline constexpr std::uint64_t kMaxDelayJiffies = 60 * kHz;
 // How long the epilogue lets the core converge after the heal.
 inline constexpr std::uint64_t kConvergeJiffies = 2 * kHz;
 
+struct RunResult;
+
 class World final : private SimObserver {
  public:
   // Boots the guest and checks the boot. Throws std::invalid_argument for a
@@ -80,6 +82,8 @@ class World final : private SimObserver {
   bool converge_judged() const { return converge_judged_; }
   std::size_t events_applied() const { return next_index_; }
   RunStats stats() const { return recorder_.stats(); }
+  // The run's result so far (after finish(), the whole run's).
+  RunResult result() const;
 
   // What a host of several guests (run/host.h) drives a guest by. A step is opened
   // with the event the trace records for it, has things applied within it (each
@@ -98,8 +102,9 @@ class World final : private SimObserver {
   bool busy() const { return busy_; }
   // The earliest jiffy at which the timer fires or the work item may run, or ~0.
   std::uint64_t next_due() const;
-  // Done inside the guest's next hypercall, after any armed in-flight action.
-  void arm_host_action(std::function<void()> action);
+  // Done inside the guest's next hypercall, after any armed in-flight action; false
+  // (and not armed) when kMaxArmedFaults actions already wait. The heal drops them.
+  bool arm_host_action(std::function<void()> action);
   // The liveness epilogue of a guest of a host: open_epilogue heals the guest's faults
   // (the host's frames are the host's to heal) and opens the epilogue step for
   // `window` jiffies, in which the host advances time; close_epilogue ends it,
@@ -112,6 +117,8 @@ class World final : private SimObserver {
   std::uint64_t converge_window() const;
   // What the guest must reach after the heal: its effective target within max_pages.
   std::uint64_t reachable_target() const;
+  // Whether the driver's back-off lets convergence be judged (not over an hour).
+  bool back_off_judged() const;
 
   const Sim& sim() const { return sim_; }
   const Driver& core() const { return *driver_; }
@@ -150,7 +157,6 @@ class World final : private SimObserver {
   void carry_out(const ArmedInFlight& armed);
   template <class Action>
   void guarded(Action&& action);
-  bool back_off_judged() const;
 
   // SimObserver.
   void hypercall_issued(MemoryOp op, const Reservation& reservation) override;

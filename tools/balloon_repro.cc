@@ -328,11 +328,6 @@ std::string host_verdict_text(const Host& host) {
   return "?";
 }
 
-RunResult guest_result(const World& world) {
-  return RunResult{world.outcome(),         world.violations(),     world.events_applied(),
-                   world.converge_judged(), world.expected_crash(), world.stats()};
-}
-
 // A host of several guests: each guest's trace, the host's frames, the verdict.
 int replay_host(const Options& options, const Input& input) {
   if (options.diff || options.json) {
@@ -351,11 +346,7 @@ int replay_host(const Options& options, const Input& input) {
   host_options.mutation = options.world.mutation;
   host_options.traces = &traces;
   Host host(run, host_options);
-  for (const HostEvent& event : run.events) {
-    if (host.stopped()) break;
-    host.step(event);
-  }
-  host.finish();
+  run_host(host, run);
   const std::string verdict = host_verdict_text(host);
   std::string reproduce;
   if (input.from_hex) {
@@ -405,7 +396,7 @@ int replay_host(const Options& options, const Input& input) {
     std::vector<RunResult> results;
     for (std::size_t i = 0; i < host.guests(); ++i) {
       headings.push_back("guest " + std::to_string(i) + " (" + variant_name(run.variants[i]) + ")");
-      results.push_back(guest_result(host.guest(i)));
+      results.push_back(host.guest(i).result());
     }
     std::string error;
     if (!write_atomically(*options.svg,

@@ -150,22 +150,8 @@ std::vector<Seed> event_seeds() {
   };
 }
 
-HostEvent on(std::uint8_t guest, Event event) {
-  HostEvent out;
-  out.guest = guest;
-  out.event = std::move(event);
-  return out;
-}
-
-HostEvent rebalance(std::uint8_t down, std::uint8_t up, std::uint64_t pages,
-                    HostAction action = HostAction::rebalance) {
-  HostEvent out;
-  out.action = action;
-  out.guest = down;
-  out.peer = up;
-  out.pages = pages;
-  return out;
-}
+using host_events::on;
+using host_events::rebalance;
 
 Seed host_seed(std::string name, std::vector<Config> guests, std::vector<HostEvent> list,
                bool overcommit = false) {

@@ -455,15 +455,12 @@ TEST(HostTimeline, EachGuestHasItsOwnLanesUnderItsHeading) {
   const HostRun run = decode_host(bytes, Variant::legacy, Variant::fixed);
   std::vector<Trace> traces;
   Host host(run, {Mutation::none, &traces});
-  for (const HostEvent& event : run.events) host.step(event);
-  host.finish();
+  run_host(host, run);
   std::vector<std::string> headings;
   std::vector<RunResult> results;
   for (std::size_t i = 0; i < host.guests(); ++i) {
     headings.push_back("guest " + std::to_string(i));
-    const World& world = host.guest(i);
-    results.push_back(RunResult{world.outcome(), world.violations(), world.events_applied(),
-                                world.converge_judged(), world.expected_crash(), world.stats()});
+    results.push_back(host.guest(i).result());
   }
   const std::string svg = host_timeline_svg("system-converge", headings, traces, results);
   std::size_t nested = 0;
