@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 // AddressSanitizer's defaults for the fuzz targets; ASAN_OPTIONS still overrides them.
 // A run allocates and frees some hundred kilobytes; the default 256 MB quarantine
@@ -77,13 +78,25 @@ Run as_judged(Run run) {
   if (g_legal_xen) run.config.contract_breaks = false;
   return run;
 }
-const Violation* reported(const RunResult& result) {
-  if (result.outcome != Outcome::violation || result.violations.empty()) return nullptr;
-  if (!g_only.has_value()) return &result.violations.front();
-  for (const Violation& violation : result.violations) {
-    if (violation.id == *g_only) return &violation;
+namespace {
+
+// The first of `violations` (each read through `of`), or with BALLOON_ONLY_INVARIANT
+// the first of that id.
+template <class Item, class Of>
+const Item* first_reported(Outcome outcome, const std::vector<Item>& violations, Of of) {
+  if (outcome != Outcome::violation || violations.empty()) return nullptr;
+  if (!g_only.has_value()) return &violations.front();
+  for (const Item& item : violations) {
+    if (of(item).id == *g_only) return &item;
   }
   return nullptr;
+}
+
+}  // namespace
+
+const Violation* reported(const RunResult& result) {
+  return first_reported(result.outcome, result.violations,
+                        [](const Violation& v) -> const Violation& { return v; });
 }
 HostRun as_judged(HostRun run) {
   if (g_legal_xen) {
@@ -93,12 +106,8 @@ HostRun as_judged(HostRun run) {
 }
 
 const HostViolation* reported(const HostResult& result) {
-  if (result.outcome != Outcome::violation || result.violations.empty()) return nullptr;
-  if (!g_only.has_value()) return &result.violations.front();
-  for (const HostViolation& violation : result.violations) {
-    if (violation.violation.id == *g_only) return &violation;
-  }
-  return nullptr;
+  return first_reported(result.outcome, result.violations,
+                        [](const HostViolation& v) -> const Violation& { return v.violation; });
 }
 
 Mutation mutation() { return g_mutation; }

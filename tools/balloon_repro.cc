@@ -249,12 +249,17 @@ std::optional<int> collect(const Options& options, std::vector<Input>& inputs) {
 
 // An invariant id must be the run's first violation: a run that breaks another
 // invariant first tells a different story, even if the expected one follows.
+bool meets(const std::string& expect, Outcome outcome, const Violation* first) {
+  if (expect == "clean") return outcome == Outcome::clean;
+  if (expect == "expected-crash") return outcome == Outcome::expected_crash;
+  if (expect == "no-violation") return outcome != Outcome::violation;
+  if (outcome != Outcome::violation || first == nullptr) return false;
+  return invariant_name(first->id) == expect;
+}
+
 bool meets(const std::string& expect, const RunResult& result) {
-  if (expect == "clean") return result.outcome == Outcome::clean;
-  if (expect == "expected-crash") return result.outcome == Outcome::expected_crash;
-  if (expect == "no-violation") return result.outcome != Outcome::violation;
-  if (result.outcome != Outcome::violation) return false;
-  return invariant_name(result.violations.front().id) == expect;
+  return meets(expect, result.outcome,
+               result.violations.empty() ? nullptr : &result.violations.front());
 }
 
 // What --expect asks of this input: from-name reads the id off the file's name.
@@ -424,18 +429,10 @@ int replay_host(const Options& options, const Input& input) {
       return kExitUnusable;
     }
     const std::vector<HostViolation> violations = host.violations();
-    bool met = false;
-    if (*expect == "clean") {
-      met = host.outcome() == Outcome::clean;
-    } else if (*expect == "expected-crash") {
-      met = host.outcome() == Outcome::expected_crash;
-    } else if (*expect == "no-violation") {
-      met = host.outcome() != Outcome::violation;
-    } else {
-      met = host.outcome() == Outcome::violation &&
-            invariant_name(violations.front().violation.id) == *expect;
+    if (meets(*expect, host.outcome(),
+              violations.empty() ? nullptr : &violations.front().violation)) {
+      return kExitClean;
     }
-    if (met) return kExitClean;
     std::fprintf(stderr, "balloon-repro: %s: expected %s first, got %s\n", input.name.c_str(),
                  expect->c_str(), verdict.c_str());
     return kExitViolation;
