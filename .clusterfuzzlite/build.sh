@@ -44,8 +44,8 @@ done
 mapfile -t regressions < <(find "$src/corpus/regressions" -maxdepth 1 -type f ! -name 'README*' \
   ! -name '*-in-both-variants' | sort)
 zip -q -j "$OUT/balloon_events_seed_corpus.zip" "${regressions[@]}"
-# The hosts' regressions (corpus/regressions/host) seed the host target.
-mapfile -t host_regressions < <(find "$src/corpus/regressions/host" -maxdepth 1 -type f \
+# The hosts' regressions (corpus/host-regressions) seed the host target.
+mapfile -t host_regressions < <(find "$src/corpus/host-regressions" -maxdepth 1 -type f \
   ! -name 'README*' | sort)
 ((${#host_regressions[@]} == 0)) ||
   zip -q -j "$OUT/balloon_host_seed_corpus.zip" "${host_regressions[@]}"

@@ -62,7 +62,7 @@ for target in "${targets[@]}"; do
     expected=$((expected + $(find "$source_dir/corpus/regressions" -maxdepth 1 -type f \
       ! -name 'README*' ! -name '*-in-both-variants' | wc -l)))
   elif [[ $target == balloon_host ]]; then
-    expected=$((expected + $(find "$source_dir/corpus/regressions/host" -maxdepth 1 -type f \
+    expected=$((expected + $(find "$source_dir/corpus/host-regressions" -maxdepth 1 -type f \
       ! -name 'README*' | wc -l)))
   fi
   found=$(unzip -Z1 "$zip" | wc -l)

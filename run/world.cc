@@ -15,6 +15,18 @@ struct Livelock {};
 // Thrown when a thread spins because root configured it to (checker: spin_asked).
 struct SpinAsked {};
 
+// Sets a flag for as long as it lives (an exception included).
+class FlagWhile {
+ public:
+  explicit FlagWhile(bool& flag) : flag_(flag) { flag_ = true; }
+  ~FlagWhile() { flag_ = false; }
+  FlagWhile(const FlagWhile&) = delete;
+  FlagWhile& operator=(const FlagWhile&) = delete;
+
+ private:
+  bool& flag_;
+};
+
 // Linux's driver runs in a 64-bit PV guest: no highmem and no auto-translated physmap
 // (docs/fidelity.md), whatever the configuration says.
 Config config_for(Config config, Variant variant) {
@@ -137,13 +149,7 @@ void World::close_step() {
 template <class Action>
 void World::guarded(Action&& action) {
   if (step_abandoned_ || stopped_) return;
-  struct Busy {
-    bool& flag;
-    explicit Busy(bool& set) : flag(set) { flag = true; }
-    ~Busy() { flag = false; }
-    Busy(const Busy&) = delete;
-    Busy& operator=(const Busy&) = delete;
-  } busy(busy_);
+  const FlagWhile busy(busy_);
   try {
     action();
   } catch (const KernelBug& bug) {
@@ -536,13 +542,7 @@ void World::run_work() {
   }
   checker_.work_started();
   // Whether the work item queues itself again (a thread that does not sleep).
-  struct InWork {
-    bool& flag;
-    explicit InWork(bool& set) : flag(set) { flag = true; }
-    ~InWork() { flag = false; }
-    InWork(const InWork&) = delete;
-    InWork& operator=(const InWork&) = delete;
-  } in_work(in_work_);
+  const FlagWhile in_work(in_work_);
   driver_->balloon_process();
   checker_.work_finished();
   recorder_.work_finished();

@@ -257,11 +257,6 @@ bool meets(const std::string& expect, Outcome outcome, const Violation* first) {
   return invariant_name(first->id) == expect;
 }
 
-bool meets(const std::string& expect, const RunResult& result) {
-  return meets(expect, result.outcome,
-               result.violations.empty() ? nullptr : &result.violations.front());
-}
-
 // What --expect asks of this input: from-name reads the id off the file's name.
 std::optional<std::string> expectation(const std::string& expect, const Input& input) {
   if (expect != "from-name") return expect;
@@ -280,7 +275,9 @@ std::string reproduce_line(const Options& options, const Input& input, const Run
 }
 
 // --expect: the exit status of one input against what was expected of it.
-int check_expectation(const std::string& wanted, const Input& input, const RunResult& result) {
+// The same for a run or a host: its outcome, first violation and verdict text.
+int check_expectation(const std::string& wanted, const Input& input, Outcome outcome,
+                      const Violation* first, const std::string& verdict) {
   const std::optional<std::string> expect = expectation(wanted, input);
   if (!expect) {
     std::fprintf(stderr,
@@ -289,10 +286,30 @@ int check_expectation(const std::string& wanted, const Input& input, const RunRe
                  input.name.c_str());
     return kExitUnusable;
   }
-  if (meets(*expect, result)) return kExitClean;
+  if (meets(*expect, outcome, first)) return kExitClean;
   std::fprintf(stderr, "balloon-repro: %s: expected %s first, got %s\n", input.name.c_str(),
-               expect->c_str(), verdict_text(result).c_str());
+               expect->c_str(), verdict.c_str());
   return kExitViolation;
+}
+
+int check_expectation(const std::string& wanted, const Input& input, const RunResult& result) {
+  return check_expectation(wanted, input, result.outcome,
+                           result.violations.empty() ? nullptr : &result.violations.front(),
+                           verdict_text(result));
+}
+
+// --svg and --save: writes `text` to `path`, never over an existing file for --save;
+// false (having said why) when it cannot.
+bool write_output(const fs::path& path, const std::string& text, bool new_file) {
+  std::string error;
+  const bool written =
+      new_file ? write_new_file(path, text, error) : write_atomically(path, text, error);
+  if (!written) std::fprintf(stderr, "balloon-repro: %s: %s\n", path.c_str(), error.c_str());
+  return written;
+}
+
+std::string as_text(const std::vector<std::uint8_t>& bytes) {
+  return std::string(bytes.begin(), bytes.end());
 }
 
 // --diff: the source driver beside the port of its kind; returns the exit status.
@@ -403,39 +420,19 @@ int replay_host(const Options& options, const Input& input) {
       headings.push_back("guest " + std::to_string(i) + " (" + variant_name(run.variants[i]) + ")");
       results.push_back(host.guest(i).result());
     }
-    std::string error;
-    if (!write_atomically(*options.svg,
-                          host_timeline_svg(input.name + ": " + verdict, headings, traces, results),
-                          error)) {
-      std::fprintf(stderr, "balloon-repro: %s: %s\n", options.svg->c_str(), error.c_str());
+    if (!write_output(*options.svg,
+                      host_timeline_svg(input.name + ": " + verdict, headings, traces, results),
+                      /*new_file=*/false)) {
       return kExitUnusable;
     }
   }
-  if (options.save) {
-    std::string error;
-    const std::vector<std::uint8_t> canonical = encode(run);
-    if (!write_new_file(*options.save, std::string(canonical.begin(), canonical.end()), error)) {
-      std::fprintf(stderr, "balloon-repro: %s: %s\n", options.save->c_str(), error.c_str());
-      return kExitUnusable;
-    }
+  if (options.save && !write_output(*options.save, as_text(encode(run)), /*new_file=*/true)) {
+    return kExitUnusable;
   }
   if (options.expect) {
-    const std::optional<std::string> expect = expectation(*options.expect, input);
-    if (!expect) {
-      std::fprintf(stderr,
-                   "balloon-repro: %s: --expect from-name: the name does not start with an "
-                   "invariant id and '-' (see --list-invariants)\n",
-                   input.name.c_str());
-      return kExitUnusable;
-    }
     const std::vector<HostViolation> violations = host.violations();
-    if (meets(*expect, host.outcome(),
-              violations.empty() ? nullptr : &violations.front().violation)) {
-      return kExitClean;
-    }
-    std::fprintf(stderr, "balloon-repro: %s: expected %s first, got %s\n", input.name.c_str(),
-                 expect->c_str(), verdict.c_str());
-    return kExitViolation;
+    return check_expectation(*options.expect, input, host.outcome(),
+                             violations.empty() ? nullptr : &violations.front().violation, verdict);
   }
   return host.outcome() == Outcome::violation ? kExitViolation : kExitClean;
 }
@@ -490,20 +487,12 @@ int replay(const Options& options, const Input& input) {
     if (result.outcome == Outcome::violation) std::printf("reproduce: %s\n", reproduce.c_str());
   }
 
-  if (options.svg) {
-    std::string error;
-    if (!write_atomically(*options.svg, timeline_svg(input.name, trace, result), error)) {
-      std::fprintf(stderr, "balloon-repro: %s: %s\n", options.svg->c_str(), error.c_str());
-      return kExitUnusable;
-    }
+  if (options.svg && !write_output(*options.svg, timeline_svg(input.name, trace, result),
+                                   /*new_file=*/false)) {
+    return kExitUnusable;
   }
-  if (options.save) {
-    std::string error;
-    const std::vector<std::uint8_t> canonical = encode(run);
-    if (!write_new_file(*options.save, std::string(canonical.begin(), canonical.end()), error)) {
-      std::fprintf(stderr, "balloon-repro: %s: %s\n", options.save->c_str(), error.c_str());
-      return kExitUnusable;
-    }
+  if (options.save && !write_output(*options.save, as_text(encode(run)), /*new_file=*/true)) {
+    return kExitUnusable;
   }
   if (options.expect) return check_expectation(*options.expect, input, result);
   return result.outcome == Outcome::violation ? kExitViolation : kExitClean;

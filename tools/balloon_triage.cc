@@ -64,6 +64,7 @@ const char kUsage[] =
     "  --run DIR          the run directory\n"
     "  --bin DIR          the build with fuzz/<target>, fuzz/<target>_replay and tools/\n"
     "  --regressions DIR  corpus/regressions: which invariants legacy is known to break\n"
+    "                     (repeatable: corpus/host-regressions too)\n"
     "  --variant V        the driver the run fuzzed (default fixed)\n"
     "  --mutant NAME      the bug seeded into it, if any\n"
     "  --jobs N           fuzzing processes, for the report (default 1)\n"
@@ -112,7 +113,7 @@ std::optional<int> parse(int argc, char** argv, Options& options, Extras& extras
     } else if (arg == "--bin") {
       options.bin_dir = value;
     } else if (arg == "--regressions") {
-      options.regressions_dir = value;
+      options.regressions_dirs.emplace_back(value);
     } else if (arg == "--tte") {
       extras.tte_json = value;
     } else if (arg == "--coverage-html") {
@@ -140,8 +141,11 @@ std::optional<int> parse(int argc, char** argv, Options& options, Extras& extras
     return usage_error("--run names no run directory (with fuzz/<target>/ in it)");
   if (!fs::is_directory(options.bin_dir / "fuzz", error))
     return usage_error("--bin names no build with fuzz targets");
-  if (!fs::is_directory(options.regressions_dir, error))
-    return usage_error("--regressions names no directory");
+  if (options.regressions_dirs.empty()) return usage_error("--regressions is missing");
+  for (const fs::path& dir : options.regressions_dirs) {
+    if (!fs::is_directory(dir, error))
+      return usage_error("--regressions " + dir.string() + " names no directory");
+  }
   return std::nullopt;
 }
 

@@ -103,7 +103,7 @@ grep -q 'class="line:hard limit"' "$work/fixed.svg" && fail "the SVG draws a har
 expect_status 2 "$repro" --svg "$work/t2.svg" "$latched" "$regression"
 # A host of several guests: told by its first byte, one trace per guest, the host's
 # verdict first, its reproduce line, and a timeline with a block per guest.
-host=$corpus/regressions/host/system-converge-legacy-guest-latched-in-a-shortage
+host=$corpus/host-regressions/system-converge-legacy-guest-latched-in-a-shortage
 expect_status 1 "$repro" --variant legacy --svg "$work/host.svg" "$host"
 grep -q '^-- guest 1 (fixed)$' "$work/out" || fail "the host replay shows no trace of guest 1"
 grep -q '^verdict: violation: host: system-converge' "$work/out" ||

@@ -769,11 +769,9 @@ std::vector<Crash> triage_crashes(const Options& options, const std::vector<std:
   fs::create_directories(context.scratch, error);
   fs::create_directories(options.run_dir / "crashes" / "distinct", error);
   std::vector<std::string> names;
-  for (const fs::path& file : input_files(options.regressions_dir))
-    names.push_back(file.filename().string());
-  // Hosts of several guests (balloon_host) keep theirs in host/.
-  for (const fs::path& file : input_files(options.regressions_dir / "host"))
-    names.push_back(file.filename().string());
+  for (const fs::path& dir : options.regressions_dirs) {
+    for (const fs::path& file : input_files(dir)) names.push_back(file.filename().string());
+  }
   const std::set<InvariantId> regressions = regression_invariants(names);
 
   std::vector<Crash> crashes;

@@ -184,7 +184,8 @@ ProcessResult run_bounded(const std::vector<std::string>& argv, const std::files
 struct Options {
   std::filesystem::path run_dir;
   std::filesystem::path bin_dir;  // a build with fuzz/<target>, fuzz/<target>_replay, tools/
-  std::filesystem::path regressions_dir;
+  std::vector<std::filesystem::path>
+      regressions_dirs;  // corpus/regressions and corpus/host-regressions
   Variant variant = Variant::fixed;
   Mutation mutation = Mutation::none;
   unsigned jobs = 1;

@@ -444,10 +444,10 @@ TEST(Triage, KeysDeduplicatesMinimisesAndJudgesARunDirectory) {
   Options options;
   options.run_dir = dir / "out";
   options.bin_dir = fake_build(dir);
-  options.regressions_dir = dir / "regressions";
+  options.regressions_dirs = {dir / "regressions"};
   options.variant = Variant::legacy;
-  write(options.regressions_dir / "README.md", "");
-  write(options.regressions_dir / "rearm-latches-on-a-zero-populate", "");
+  write(options.regressions_dirs.front() / "README.md", "");
+  write(options.regressions_dirs.front() / "rearm-latches-on-a-zero-populate", "");
   const fs::path crashes = options.run_dir / "crashes" / "balloon_events";
   write(crashes / "crash-1", "R-longer-input");
   write(crashes / "crash-2", "R-long");
