@@ -1,4 +1,5 @@
-// The registry of drivers: which variants this build has and how each is made.
+// The registry of drivers: which variants this build has, how each is made, and the
+// names of variants, seeded bugs, back-off knobs and thread states.
 #include <array>
 #include <stdexcept>
 #include <string>
@@ -35,7 +36,7 @@ struct MutationEntry {
   Variant variant;
 };
 
-constexpr std::array<MutationEntry, 15> kMutations{{
+constexpr std::array<MutationEntry, 16> kMutations{{
     {Mutation::none, "none", Variant::fixed},
     {Mutation::forget_current_pages, "forget-current-pages", Variant::fixed},
     {Mutation::keep_p2m_on_decrease, "keep-p2m-on-decrease", Variant::fixed},
@@ -47,6 +48,7 @@ constexpr std::array<MutationEntry, 15> kMutations{{
     {Mutation::alarm_forgets_work, "alarm-forgets-work", Variant::fixed},
     {Mutation::bug_on_short_populate, "bug-on-short-populate", Variant::fixed},
     {Mutation::proc_write_reads_past_count, "proc-write-reads-past-count", Variant::fixed},
+    {Mutation::kib_read_as_bytes, "kib-read-as-bytes", Variant::fixed},
     {Mutation::fix_cancelled_balloon_action, "fix-cancelled-balloon-action", Variant::mainline},
     {Mutation::fix_alloc_error_path_accounting, "fix-alloc-error-path-accounting",
      Variant::mainline},
@@ -100,6 +102,31 @@ const std::vector<Mutation>& all_mutations() {
 Variant mutation_variant(Mutation mutation) {
   const auto index = static_cast<std::size_t>(mutation);
   return index < kMutations.size() ? kMutations[index].variant : Variant::fixed;
+}
+
+// The names traces and reports give a knob and a state of Linux's balloon thread.
+const char* backoff_knob_name(BackoffKnob knob) {
+  switch (knob) {
+    case BackoffKnob::max_schedule_delay:
+      return "max_schedule_delay";
+    case BackoffKnob::max_retry_count:
+      return "max_retry_count";
+  }
+  return "?";
+}
+
+const char* bp_state_name(ThreadState::Bp state) {
+  switch (state) {
+    case ThreadState::Bp::done:
+      return "BP_DONE";
+    case ThreadState::Bp::wait:
+      return "BP_WAIT";
+    case ThreadState::Bp::eagain:
+      return "BP_EAGAIN";
+    case ThreadState::Bp::ecanceled:
+      return "BP_ECANCELED";
+  }
+  return "?";
 }
 
 const char* variant_name(Variant variant) {

@@ -31,6 +31,9 @@ enum class Mutation {
   // the original's latent read of an uninitialised buffer. Caught by AddressSanitizer
   // in the balloon_procfs fuzz target, not by an invariant.
   proc_write_reads_past_count,
+  // The sysfs target_kb store reads its number as bytes, not KiB: a wrong but legal
+  // target, which only the text-write oracle catches.
+  kib_read_as_bytes,
   // Variant mainline: the code before a real fix, named after the fix.
   fix_cancelled_balloon_action,     // the thread wakes at once while cancelled
   fix_alloc_error_path_accounting,  // the error path keeps target_unpopulated raised

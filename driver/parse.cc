@@ -53,11 +53,23 @@ std::uint64_t simple_strtoull(std::string_view text, std::size_t& end, unsigned 
   return result;
 }
 
-std::uint64_t memparse(std::string_view text, std::size_t& end) {
+std::uint64_t memparse(std::string_view text, std::size_t& end, bool linux_suffixes) {
   std::uint64_t value = simple_strtoull(text, end, 0);
   // The suffixes fall through in the original: G multiplies three times, M twice.
   unsigned shifts = 0;
   switch (byte_at(text, end)) {
+    case 'E':
+    case 'e':
+      shifts = linux_suffixes ? 6 : 0;
+      break;
+    case 'P':
+    case 'p':
+      shifts = linux_suffixes ? 5 : 0;
+      break;
+    case 'T':
+    case 't':
+      shifts = linux_suffixes ? 4 : 0;
+      break;
     case 'G':
     case 'g':
       shifts = 3;

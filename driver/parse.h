@@ -19,9 +19,10 @@ bool kernel_isspace(unsigned char c);
 // original. `end` receives the index of the first byte not consumed.
 std::uint64_t simple_strtoull(std::string_view text, std::size_t& end, unsigned base);
 
-// memparse: simple_strtoull in base 0 followed by an optional K, M or G suffix (either
-// case), each a further multiplication by 1024.
-std::uint64_t memparse(std::string_view text, std::size_t& end);
+// memparse: simple_strtoull in base 0 followed by an optional size suffix (either case),
+// each a further multiplication by 1024: K, M or G in the 2.6.18 kernel, and also T, P
+// or E in Linux's (`linux_suffixes`).
+std::uint64_t memparse(std::string_view text, std::size_t& end, bool linux_suffixes = false);
 
 // xenbus_scanf(..., "%llu", ...): skip leading space, require a decimal digit, then
 // read decimal digits. Returns nothing when the conversion fails.

@@ -26,7 +26,11 @@ std::pair<Run, RunResult> generated_run(Variant variant, Mutation mutation) {
   // driver's world is not kept: only one source driver may be alive at a time, and
   // other tests in this process make their own.
   thread_local std::unique_ptr<World> world;
-  const WorldOptions options{variant, mutation, nullptr};
+  WorldOptions options{variant, mutation, nullptr};
+  // A small guest's run also ends with the full scan of every pfn, frame and list
+  // entry, which must agree with the incremental checks (a large guest's would cost
+  // more than its run).
+  options.full_scan = config.max_pfn <= kLargeGuestPfns;
   if (variant != Variant::source && !world) world = std::make_unique<World>(config, options);
   RunResult result = variant == Variant::source ? balloonbench::run(run, options)
                                                 : balloonbench::run(*world, run, options);

@@ -51,6 +51,8 @@ const char* invariant_name(InvariantId id) {
       return "converge";
     case InvariantId::no_bug:
       return "no-bug";
+    case InvariantId::text_write:
+      return "text-write";
     case InvariantId::host_frames:
       return "host-frames";
     case InvariantId::system_converge:
@@ -103,6 +105,7 @@ bool broken_by_legacy(InvariantId id) {
     case InvariantId::list:
     case InvariantId::at_or_below_target:
     case InvariantId::batch:
+    case InvariantId::text_write:
     // A host's invariants: legacy breaks system-converge, but only on a host.
     case InvariantId::host_frames:
     case InvariantId::system_converge:
@@ -134,6 +137,8 @@ std::optional<InvariantId> invariant_for_mutation(Mutation mutation) {
       return InvariantId::converge;
     case Mutation::bug_on_short_populate:
       return InvariantId::no_bug;
+    case Mutation::kib_read_as_bytes:
+      return InvariantId::text_write;
     case Mutation::fix_cancelled_balloon_action:
       return InvariantId::rearm;
     case Mutation::fix_alloc_error_path_accounting:

@@ -30,6 +30,9 @@ enum class InvariantId : std::uint8_t {
   progress,
   converge,
   no_bug,
+  // A write to a text file answers and stores what the kernel's parsing of its bytes
+  // gives (run/text_model.h).
+  text_write,
   // A host of several guests (run/host.h): its frames add up after every step, and
   // after the heal every guest reaches its target when the targets fit the host.
   host_frames,

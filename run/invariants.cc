@@ -4,6 +4,8 @@
 #include <array>
 #include <bit>
 
+#include "run/event.h"
+
 namespace balloonbench {
 namespace {
 
@@ -80,6 +82,49 @@ std::uint64_t Checker::effective_target() const {
 }
 
 void Checker::target_written() { requested_target_ = core_->target_pages(); }
+
+void Checker::text_written(const TextWrite& write) {
+  if (!enabled_) return;
+  const ExpectedWrite expected =
+      expected_write(write.rules, write.file, write.bytes, write.capable);
+  const char* const names[] = {"/proc/xen/balloon", "memory/target", "sysfs target_kb",
+                               "sysfs target", "sysfs back-off knob"};
+  const std::string what = std::string(names[static_cast<unsigned>(write.file)]) + " write " +
+                           quote_bytes(std::string(write.bytes));
+  if (write.file != TextFile::xenstore && write.answer != expected.answer) {
+    report(InvariantId::text_write, what + " answered " + std::to_string(write.answer) +
+                                        "; the kernel's parsing answers " +
+                                        std::to_string(expected.answer));
+    return;
+  }
+  if (write.file == TextFile::sysfs_knob) {
+    if (!expected.value.has_value()) return;
+    const std::optional<ThreadState> thread = core_->thread_state();
+    if (!thread.has_value()) return;
+    const std::uint64_t stored = write.knob == BackoffKnob::max_schedule_delay
+                                     ? thread->max_schedule_delay
+                                     : thread->max_retry_count;
+    if (stored != *expected.value) {
+      report(InvariantId::text_write, what + " stored " + n(stored) + " in " +
+                                          backoff_knob_name(write.knob) +
+                                          "; the kernel's parsing gives " + n(*expected.value));
+    }
+    return;
+  }
+  std::uint64_t want = write.target_before;  // a refused write or a value that does not scan
+  if (expected.value.has_value()) {
+    // 2.6.18 keeps a floor under a new target; Linux sets it as asked (a PV guest has
+    // no target_diff, and Linux's guests here are PV).
+    want = write.rules == TextRules::xen_2_6_18
+               ? xen_2_6_18_target(*expected.value, sim_.config().max_pfn, write.target_before,
+                                   write.reachable_before)
+               : *expected.value;
+  }
+  if (core_->target_pages() != want) {
+    report(InvariantId::text_write, what + " set target_pages=" + n(core_->target_pages()) +
+                                        "; the kernel's parsing gives " + n(want));
+  }
+}
 
 // progress, for a thread driver. A pass the thread queued for itself at the jiffy of
 // the last one, from the same counters, the same list and the same state, would queue

@@ -20,6 +20,7 @@
 
 #include "driver/driver.h"
 #include "run/failure.h"
+#include "run/text_model.h"
 #include "sim/sim.h"
 
 namespace balloonbench {
@@ -74,6 +75,21 @@ class Checker {
   // A toolstack write (set_target, memory/target, a sysfs store, an in-flight target)
   // has just reached the driver: its target_pages is what was asked for.
   void target_written();
+  // text-write: a write to one of the driver's text files (or Linux's back-off knob
+  // `knob`) answered `answer`; check the answer and what the driver stored against
+  // the kernel's parsing of `bytes` (run/text_model.h). `target_before` and
+  // `reachable_before` are target_pages and current + ballooned pages before it.
+  struct TextWrite {
+    TextRules rules;
+    TextFile file;
+    std::string_view bytes;
+    bool capable = true;
+    long answer = 0;
+    std::uint64_t target_before = 0;
+    std::uint64_t reachable_before = 0;
+    BackoffKnob knob = BackoffKnob::max_schedule_delay;
+  };
+  void text_written(const TextWrite& write);
   // The target the toolstack last wrote (or the boot target).
   std::uint64_t requested_target() const { return requested_target_; }
   // A thread driver's pass is about to run; `requeued` when the previous pass made the

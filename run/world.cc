@@ -101,6 +101,7 @@ void World::reset(const Config& config, const WorldOptions& options) {
 void World::boot(const Config& /*asked*/, const WorldOptions& options) {
   const Config& config = sim_.config();
   full_scan_ = options.full_scan;
+  text_rules_ = text_rules(options.variant);
   driver_->set_list_journal(checker_.journal());
   recorder_.config(config, options.variant, options.mutation);
   driver_->balloon_init(config.max_pfn, config.nr_pages);
@@ -311,6 +312,10 @@ void World::apply(const Event& event) {
 
 // The driver's entry points, and time passing.
 void World::apply_entry_point(const Event& event) {
+  // What a write to a text file is checked against (text-write).
+  const std::uint64_t target_before = driver_->target_pages();
+  const std::uint64_t reachable_before =
+      driver_->current_pages() + driver_->balloon_low() + driver_->balloon_high();
   switch (event.kind) {
     case EventKind::set_target:
       driver_->balloon_set_new_target(event.value);
@@ -318,11 +323,13 @@ void World::apply_entry_point(const Event& event) {
       break;
     case EventKind::xenstore_target:
       driver_->watch_target(event.bytes);
+      text_written(TextFile::xenstore, event, 0, target_before, reachable_before);
       checker_.target_written();
       break;
     case EventKind::proc_write:
       if (absent(OptionalEntry::proc_file)) break;
-      proc_write(event.bytes, event.value == 0);
+      text_written(TextFile::proc, event, proc_write(event.bytes, event.value == 0), target_before,
+                   reachable_before);
       checker_.target_written();
       break;
     case EventKind::proc_read:
@@ -355,14 +362,20 @@ void World::apply_entry_point(const Event& event) {
       break;
     case EventKind::sysfs_target_kb:
     case EventKind::sysfs_target:
-      sysfs_store(event.kind, event.bytes, event.value == 0);
+      text_written(event.kind == EventKind::sysfs_target_kb ? TextFile::sysfs_target_kb
+                                                            : TextFile::sysfs_target,
+                   event, sysfs_store(event.kind, event.bytes, event.value == 0), target_before,
+                   reachable_before);
       checker_.target_written();
       break;
-    case EventKind::sysfs_knob:
+    case EventKind::sysfs_knob: {
       if (absent(OptionalEntry::backoff_knobs)) break;
-      recorder_.store_returned(driver_->store_backoff_knob(
-          static_cast<BackoffKnob>(event.value % kBackoffKnobs), event.bytes));
+      const long answer = driver_->store_backoff_knob(
+          static_cast<BackoffKnob>(event.value % kBackoffKnobs), event.bytes);
+      recorder_.store_returned(answer);
+      text_written(TextFile::sysfs_knob, event, answer, target_before, reachable_before);
       break;
+    }
     default:
       break;
   }
@@ -489,20 +502,29 @@ void World::release_driver_page(std::uint64_t which_value) {
 }
 
 // A write to /proc/xen/balloon by a writer with or without CAP_SYS_ADMIN.
-void World::proc_write(const std::string& bytes, bool capable) {
+long World::proc_write(const std::string& bytes, bool capable) {
   sim_.set_capable(capable);
   const long rc = driver_->balloon_write(bytes);
   sim_.set_capable(true);
   recorder_.proc_write(rc);
+  return rc;
 }
 
 // A write to the sysfs target_kb or target file, with or without CAP_SYS_ADMIN.
-void World::sysfs_store(EventKind kind, const std::string& bytes, bool capable) {
+long World::sysfs_store(EventKind kind, const std::string& bytes, bool capable) {
   sim_.set_capable(capable);
   const long rc = kind == EventKind::sysfs_target_kb ? driver_->store_target_kb(bytes)
                                                      : driver_->store_target(bytes);
   sim_.set_capable(true);
   recorder_.store_returned(rc);
+  return rc;
+}
+
+void World::text_written(TextFile file, const Event& event, long answer,
+                         std::uint64_t target_before, std::uint64_t reachable_before) {
+  checker_.text_written(Checker::TextWrite{text_rules_, file, event.bytes, event.value == 0, answer,
+                                           target_before, reachable_before,
+                                           static_cast<BackoffKnob>(event.value % kBackoffKnobs)});
 }
 
 // Let virtual time pass, firing the timer and running the work item as they come due.

@@ -142,8 +142,11 @@ class World final : private SimObserver {
   void alloc_empty(std::uint64_t pages);
   void free_empty(std::uint64_t which);
   void release_driver_page(std::uint64_t which);
-  void proc_write(const std::string& bytes, bool capable);
-  void sysfs_store(EventKind kind, const std::string& bytes, bool capable);
+  long proc_write(const std::string& bytes, bool capable);
+  long sysfs_store(EventKind kind, const std::string& bytes, bool capable);
+  // Check a write to a text file (text-write) against the target before it.
+  void text_written(TextFile file, const Event& event, long answer, std::uint64_t target_before,
+                    std::uint64_t reachable_before);
   // Let `ticks` jiffies pass (at most kMaxTickJiffies when capped).
   void advance(std::uint64_t ticks, bool capped = true);
   void advance_to(std::uint64_t end);
@@ -179,6 +182,7 @@ class World final : private SimObserver {
   Outcome outcome_ = Outcome::clean;
   std::string expected_crash_;
   bool full_scan_ = false;
+  TextRules text_rules_ = TextRules::xen_2_6_18;
   // The work function is running, and it queued itself again.
   bool in_work_ = false;
   bool requeued_by_work_ = false;

@@ -96,6 +96,16 @@ TEST(Parse, MemparseSuffixesMultiplyBy1024Each) {
   EXPECT_EQ(end, 2U);
 }
 
+TEST(Parse, LinuxMemparseAlsoKnowsTerabytesPetabytesAndExabytes) {
+  std::size_t end = 0;
+  EXPECT_EQ(memparse("7T", end, true), std::uint64_t{7} << 40);
+  EXPECT_EQ(end, 2U);
+  EXPECT_EQ(memparse("3p", end, true), std::uint64_t{3} << 50);
+  EXPECT_EQ(memparse("2E", end, true), std::uint64_t{2} << 60);
+  EXPECT_EQ(memparse("16E", end, true), 0U);  // 2^64 wraps
+  EXPECT_EQ(memparse("1g", end, true), std::uint64_t{1} << 30);
+}
+
 TEST(Parse, MemparseStopsAtTheEndOfTheView) {
   const std::string text = "4096000";
   EXPECT_EQ(memparse_all(std::string_view(text).substr(0, 4)), 4096U);

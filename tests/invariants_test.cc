@@ -68,6 +68,10 @@ std::vector<Canary> canaries() {
       {Mutation::bug_on_short_populate,
        InvariantId::no_bug,
        {small_guest(), {populate_limit(100), set_target(900), run_work()}}},
+      // 4000 KiB is 1000 pages; read as bytes it is none, and the floor keeps the target.
+      {Mutation::kib_read_as_bytes,
+       InvariantId::text_write,
+       {small_guest(), {events::sysfs_target_kb("4000")}}},
       // Linux's driver (variant mainline), on a guest with a 24-page balloon.
       {Mutation::fix_cancelled_balloon_action,
        InvariantId::rearm,

@@ -53,7 +53,7 @@ cp "$latched" "$work/no-such-id-here"
 expect_status 2 "$repro" --quiet --variant legacy --expect from-name "$work/no-such-id-here"
 # --list-invariants is the catalogue, one id a line.
 expect_status 0 "$repro" --list-invariants
-[[ $(head -n 1 "$work/out") == ledger && $(wc -l <"$work/out") -eq 12 ]] ||
+[[ $(head -n 1 "$work/out") == ledger && $(wc -l <"$work/out") -eq 13 ]] ||
   fail "--list-invariants printed: $(tr '\n' ' ' <"$work/out")"
 grep -qx 'no-partial-return' "$work/out" || fail "--list-invariants lacks no-partial-return"
 # --json: one object per input; the verdict carries the structured failure.

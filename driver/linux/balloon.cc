@@ -21,30 +21,6 @@ constexpr std::uint64_t kHourJiffies = 3600 * kHz;
 
 }  // namespace
 
-const char* backoff_knob_name(BackoffKnob knob) {
-  switch (knob) {
-    case BackoffKnob::max_schedule_delay:
-      return "max_schedule_delay";
-    case BackoffKnob::max_retry_count:
-      return "max_retry_count";
-  }
-  return "?";
-}
-
-const char* bp_state_name(ThreadState::Bp state) {
-  switch (state) {
-    case ThreadState::Bp::done:
-      return "BP_DONE";
-    case ThreadState::Bp::wait:
-      return "BP_WAIT";
-    case ThreadState::Bp::eagain:
-      return "BP_EAGAIN";
-    case ThreadState::Bp::ecanceled:
-      return "BP_ECANCELED";
-  }
-  return "?";
-}
-
 LinuxBalloon::LinuxBalloon(Env& env, Mutation mutation)
     : env_(env), mutation_(mutation), frame_list_(kFrameListEntries) {}
 
@@ -376,7 +352,7 @@ long LinuxBalloon::store_target_kb(std::string_view buffer) {
 long LinuxBalloon::store_target(std::string_view buffer) {
   if (!env_.capable_sys_admin()) return -kEperm;
   std::size_t end = 0;
-  const std::uint64_t target_bytes = memparse(buffer, end);
+  const std::uint64_t target_bytes = memparse(buffer, end, /*linux_suffixes=*/true);
   balloon_set_new_target(target_bytes >> kPageShift);
   return static_cast<long>(buffer.size());
 }

@@ -394,7 +394,9 @@ long BalloonCore::store_target_kb(std::string_view buffer) {
   std::size_t end = 0;
   // A number of KiB in any base simple_strtoull reads, shifted to bytes (wrapping as
   // unsigned long long does), then to pages.
-  const std::uint64_t target_bytes = simple_strtoull(buffer, end, 0) << 10;
+  const std::uint64_t number = simple_strtoull(buffer, end, 0);
+  const std::uint64_t target_bytes =
+      mutation_ == Mutation::kib_read_as_bytes ? number : number << 10;
   balloon_set_new_target(target_bytes >> kPageShift);
   return static_cast<long>(count);
 }

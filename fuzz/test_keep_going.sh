@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# A replay with --keep-going goes on past an input that breaks the core: the regression
+# first aborts its child, the clean seed after it still runs, and the replay counts one
+# crash and exits 1. Without --keep-going the same replay stops at the regression.
+#   test_keep_going.sh ROOT REPLAY_EXECUTABLE
+set -u
+root=$1 replay=$2
+crash=$root/corpus/regressions/rearm-latches-on-a-zero-populate
+clean=$root/corpus/balloon_events/allocation-failures
+out=$(BALLOON_VARIANT=legacy "$replay" --keep-going "$crash" "$clean" 2>&1)
+status=$?
+[[ $status -eq 1 ]] || { echo "FAIL: --keep-going exited $status, not 1:"; echo "$out"; exit 1; }
+grep -q "^$crash: crashed\$" <<<"$out" || { echo "FAIL: the regression was not counted:"; echo "$out"; exit 1; }
+grep -q "^running $clean " <<<"$out" || { echo "FAIL: the replay stopped at the crash:"; echo "$out"; exit 1; }
+grep -q '^ran 2 inputs, 0 rejected, 1 crashed$' <<<"$out" || { echo "FAIL: wrong summary:"; echo "$out"; exit 1; }
+out=$(BALLOON_VARIANT=legacy "$replay" "$crash" "$clean" 2>&1)
+grep -q "^running $clean " <<<"$out" && { echo "FAIL: without --keep-going the replay went on"; exit 1; }
+echo "keep-going: the regression crashed, the seed after it ran, exit 1"

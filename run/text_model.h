@@ -1,0 +1,39 @@
+// What a write to one of the driver's text files must do, worked out from the kernel's
+// parsing rules by code of its own, not by the drivers' parsers (driver/parse.h): the
+// oracle behind `text-target`. A parser that reads a wrong but legal number breaks no
+// state invariant; this catches it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "driver/driver.h"
+
+namespace balloonbench {
+
+// The files a target is written through, and Linux's back-off knobs.
+enum class TextFile { proc, xenstore, sysfs_target_kb, sysfs_target, sysfs_knob };
+
+// The two driver families' rules: the 2.6.18-xen driver (fixed, legacy and the source
+// drivers built through the kernel shim) and Linux's (mainline).
+enum class TextRules { xen_2_6_18, mainline };
+TextRules text_rules(Variant variant);
+
+// What the write answers and, when the driver takes it, the value it stores: the page
+// count it asks for (before 2.6.18's floor), or a knob's new value. A xenstore value
+// has no answer: `answer` is 0, and `value` empty when the value does not scan.
+struct ExpectedWrite {
+  long answer = 0;
+  std::optional<std::uint64_t> value;
+};
+// Root writes a knob; `capable` is about the target files.
+ExpectedWrite expected_write(TextRules rules, TextFile file, std::string_view bytes, bool capable);
+
+// The target 2.6.18's balloon_set_new_target sets for a request of `pages`: never below
+// the floor of max_pfn (8 MiB plus a share of memory) unless the current target
+// (target_pages, at most what the guest holds and has ballooned) is lower still.
+std::uint64_t xen_2_6_18_target(std::uint64_t pages, std::uint64_t max_pfn,
+                                std::uint64_t target_pages, std::uint64_t reachable);
+
+}  // namespace balloonbench
