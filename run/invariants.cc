@@ -87,12 +87,15 @@ void Checker::text_written(const TextWrite& write) {
   if (!enabled_) return;
   const ExpectedWrite expected =
       expected_write(write.rules, write.file, write.bytes, write.capable);
-  const char* const names[] = {"/proc/xen/balloon", "memory/target", "sysfs target_kb",
-                               "sysfs target", "sysfs back-off knob"};
-  const std::string what = std::string(names[static_cast<unsigned>(write.file)]) + " write " +
-                           quote_bytes(std::string(write.bytes));
+  // The write, named for a report (only then: fuzzing pays for no text).
+  const auto what = [&write] {
+    const char* const names[] = {"/proc/xen/balloon", "memory/target", "sysfs target_kb",
+                                 "sysfs target", "sysfs back-off knob"};
+    return std::string(names[static_cast<unsigned>(write.file)]) + " write " +
+           quote_bytes(std::string(write.bytes));
+  };
   if (write.file != TextFile::xenstore && write.answer != expected.answer) {
-    report(InvariantId::text_write, what + " answered " + std::to_string(write.answer) +
+    report(InvariantId::text_write, what() + " answered " + std::to_string(write.answer) +
                                         "; the kernel's parsing answers " +
                                         std::to_string(expected.answer));
     return;
@@ -105,7 +108,7 @@ void Checker::text_written(const TextWrite& write) {
                                      ? thread->max_schedule_delay
                                      : thread->max_retry_count;
     if (stored != *expected.value) {
-      report(InvariantId::text_write, what + " stored " + n(stored) + " in " +
+      report(InvariantId::text_write, what() + " stored " + n(stored) + " in " +
                                           backoff_knob_name(write.knob) +
                                           "; the kernel's parsing gives " + n(*expected.value));
     }
@@ -121,7 +124,7 @@ void Checker::text_written(const TextWrite& write) {
                : *expected.value;
   }
   if (core_->target_pages() != want) {
-    report(InvariantId::text_write, what + " set target_pages=" + n(core_->target_pages()) +
+    report(InvariantId::text_write, what() + " set target_pages=" + n(core_->target_pages()) +
                                         "; the kernel's parsing gives " + n(want));
   }
 }
