@@ -16,6 +16,7 @@
 
 #include <sys/wait.h>
 #include <unistd.h>
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
 
@@ -35,8 +36,9 @@ bool read_file(const fs::path& path, std::vector<std::uint8_t>& bytes) {
   return true;
 }
 
-// A child that aborts (an invariant broken, a sanitizer report) first writes its
-// coverage profile, which an abort would otherwise lose.
+// A child that aborts (the harness aborts on a broken invariant) first writes its
+// coverage profile, which an abort would otherwise lose. The handler runs once: an
+// abort inside it ends the child. (A sanitizer's report exits without the profile.)
 void write_profile_and_die(int signal_number) {
   if (__llvm_profile_write_file != nullptr) __llvm_profile_write_file();
   _exit(128 + signal_number);
@@ -55,12 +57,19 @@ Ran run_one(const std::vector<std::uint8_t>& bytes, bool in_child) {
     std::exit(2);
   }
   if (child == 0) {
-    std::signal(SIGABRT, write_profile_and_die);
+    struct sigaction on_abort {};
+    on_abort.sa_handler = write_profile_and_die;
+    on_abort.sa_flags = SA_RESETHAND;
+    sigaction(SIGABRT, &on_abort, nullptr);
     const int rc = LLVMFuzzerTestOneInput(bytes.data(), bytes.size());
     std::exit(rc == -1 ? 3 : 0);  // exit, not _exit: the profile is written at exit
   }
   int status = 0;
   while (waitpid(child, &status, 0) < 0) {
+    if (errno != EINTR) {
+      std::perror("waitpid");
+      std::exit(2);
+    }
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return Ran::ok;
   if (WIFEXITED(status) && WEXITSTATUS(status) == 3) return Ran::rejected;

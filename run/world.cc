@@ -312,26 +312,25 @@ void World::apply(const Event& event) {
 
 // The driver's entry points, and time passing.
 void World::apply_entry_point(const Event& event) {
-  // What a write to a text file is checked against (text-write).
-  const std::uint64_t target_before = driver_->target_pages();
-  const std::uint64_t reachable_before =
-      driver_->current_pages() + driver_->balloon_low() + driver_->balloon_high();
   switch (event.kind) {
     case EventKind::set_target:
       driver_->balloon_set_new_target(event.value);
       checker_.target_written();
       break;
-    case EventKind::xenstore_target:
+    case EventKind::xenstore_target: {
+      const TargetBefore before = target_before();
       driver_->watch_target(event.bytes);
-      text_written(TextFile::xenstore, event, 0, target_before, reachable_before);
+      text_written(TextFile::xenstore, event, 0, before);
       checker_.target_written();
       break;
-    case EventKind::proc_write:
+    }
+    case EventKind::proc_write: {
       if (absent(OptionalEntry::proc_file)) break;
-      text_written(TextFile::proc, event, proc_write(event.bytes, event.value == 0), target_before,
-                   reachable_before);
+      const TargetBefore before = target_before();
+      text_written(TextFile::proc, event, proc_write(event.bytes, event.value == 0), before);
       checker_.target_written();
       break;
+    }
     case EventKind::proc_read:
       if (absent(OptionalEntry::proc_file)) break;
       recorder_.proc_read(driver_->balloon_read());
@@ -361,19 +360,25 @@ void World::apply_entry_point(const Event& event) {
       release_driver_page(event.value);
       break;
     case EventKind::sysfs_target_kb:
-    case EventKind::sysfs_target:
+    case EventKind::sysfs_target: {
+      const TargetBefore before = target_before();
       text_written(event.kind == EventKind::sysfs_target_kb ? TextFile::sysfs_target_kb
                                                             : TextFile::sysfs_target,
-                   event, sysfs_store(event.kind, event.bytes, event.value == 0), target_before,
-                   reachable_before);
+                   event, sysfs_store(event.kind, event.bytes, event.value == 0), before);
       checker_.target_written();
       break;
+    }
     case EventKind::sysfs_knob: {
       if (absent(OptionalEntry::backoff_knobs)) break;
-      const long answer = driver_->store_backoff_knob(
-          static_cast<BackoffKnob>(event.value % kBackoffKnobs), event.bytes);
+      const TargetBefore before = target_before();
+      // sysfs hands a store no empty write: it answers 0 itself.
+      const long answer =
+          event.bytes.empty()
+              ? 0
+              : driver_->store_backoff_knob(static_cast<BackoffKnob>(event.value % kBackoffKnobs),
+                                            event.bytes);
       recorder_.store_returned(answer);
-      text_written(TextFile::sysfs_knob, event, answer, target_before, reachable_before);
+      text_written(TextFile::sysfs_knob, event, answer, before);
       break;
     }
     default:
@@ -511,7 +516,13 @@ long World::proc_write(const std::string& bytes, bool capable) {
 }
 
 // A write to the sysfs target_kb or target file, with or without CAP_SYS_ADMIN.
+// sysfs hands a store no empty write: it answers 0 itself (sysfs_kf_write; 2.6.18's
+// sysfs_write_file flushes only a buffer it filled).
 long World::sysfs_store(EventKind kind, const std::string& bytes, bool capable) {
+  if (bytes.empty()) {
+    recorder_.store_returned(0);
+    return 0;
+  }
   sim_.set_capable(capable);
   const long rc = kind == EventKind::sysfs_target_kb ? driver_->store_target_kb(bytes)
                                                      : driver_->store_target(bytes);
@@ -520,10 +531,14 @@ long World::sysfs_store(EventKind kind, const std::string& bytes, bool capable) 
   return rc;
 }
 
-void World::text_written(TextFile file, const Event& event, long answer,
-                         std::uint64_t target_before, std::uint64_t reachable_before) {
+World::TargetBefore World::target_before() const {
+  return {driver_->target_pages(),
+          driver_->current_pages() + driver_->balloon_low() + driver_->balloon_high()};
+}
+
+void World::text_written(TextFile file, const Event& event, long answer, TargetBefore before) {
   checker_.text_written(Checker::TextWrite{text_rules_, file, event.bytes, event.value == 0, answer,
-                                           target_before, reachable_before,
+                                           before.target, before.reachable,
                                            static_cast<BackoffKnob>(event.value % kBackoffKnobs)});
 }
 

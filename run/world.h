@@ -144,9 +144,14 @@ class World final : private SimObserver {
   void release_driver_page(std::uint64_t which);
   long proc_write(const std::string& bytes, bool capable);
   long sysfs_store(EventKind kind, const std::string& bytes, bool capable);
-  // Check a write to a text file (text-write) against the target before it.
-  void text_written(TextFile file, const Event& event, long answer, std::uint64_t target_before,
-                    std::uint64_t reachable_before);
+  // What a write to a text file is checked against (text-write): target_pages and
+  // current + ballooned pages before it.
+  struct TargetBefore {
+    std::uint64_t target;
+    std::uint64_t reachable;
+  };
+  TargetBefore target_before() const;
+  void text_written(TextFile file, const Event& event, long answer, TargetBefore before);
   // Let `ticks` jiffies pass (at most kMaxTickJiffies when capped).
   void advance(std::uint64_t ticks, bool capped = true);
   void advance_to(std::uint64_t end);

@@ -41,8 +41,9 @@ TEST(TextModel, XenstoreValuesAreKibInDecimalAfterSpace) {
   EXPECT_EQ(write(k2618, TextFile::xenstore, " \t524288").value, 131072U);
   EXPECT_EQ(write(k2618, TextFile::xenstore, "0x10").value, 0U);  // decimal only: "0"
   EXPECT_EQ(write(k2618, TextFile::xenstore,
-                  "7\0"
-                  "99")
+                  std::string_view("7\0"
+                                   "99",
+                                   4))
                 .value,
             1U);
   EXPECT_FALSE(write(k2618, TextFile::xenstore, "").value.has_value());
@@ -55,7 +56,11 @@ TEST(TextModel, SysfsStoresReadKibOrASize) {
   EXPECT_EQ(write(k2618, TextFile::sysfs_target_kb, "0x40").value, 16U);
   EXPECT_EQ(write(k2618, TextFile::sysfs_target_kb, "1").answer, -74);  // a 2.6.18 runt
   EXPECT_EQ(write(kLinux, TextFile::sysfs_target_kb, "1").value, 0U);   // Linux takes it
+  // sysfs answers an empty write itself: the store never sees it.
   EXPECT_EQ(write(kLinux, TextFile::sysfs_target_kb, "").answer, 0);
+  EXPECT_FALSE(write(kLinux, TextFile::sysfs_target_kb, "").value.has_value());
+  EXPECT_EQ(write(k2618, TextFile::sysfs_target, "", false).answer, 0);
+  EXPECT_FALSE(write(kLinux, TextFile::sysfs_knob, "").value.has_value());
   EXPECT_EQ(write(kLinux, TextFile::sysfs_target_kb, "8", false).answer, -1);
   EXPECT_EQ(write(k2618, TextFile::sysfs_target, "1T").value, 0U);
   EXPECT_EQ(write(kLinux, TextFile::sysfs_target, "1T").value, std::uint64_t{1} << 28);
@@ -69,12 +74,13 @@ TEST(TextModel, KnobsTakeOneNumberAndAtMostANewline) {
   EXPECT_EQ(write(kLinux, TextFile::sysfs_knob, "010").value, 8U);
   EXPECT_EQ(write(kLinux, TextFile::sysfs_knob, "0").value, 0U);
   EXPECT_EQ(write(kLinux, TextFile::sysfs_knob,
-                  "5\0"
-                  "x")
+                  std::string_view("5\0"
+                                   "x",
+                                   3))
                 .value,
-            5U);  // a NUL ends it
+            5U);
   EXPECT_EQ(write(kLinux, TextFile::sysfs_knob, "5 ").answer, -22);
-  EXPECT_EQ(write(kLinux, TextFile::sysfs_knob, "").answer, -22);
+  EXPECT_EQ(write(kLinux, TextFile::sysfs_knob, "\n").answer, -22);
   EXPECT_EQ(write(kLinux, TextFile::sysfs_knob, "18446744073709551616").answer, -34);
   EXPECT_EQ(write(kLinux, TextFile::sysfs_knob, "18446744073709551615").value, ~std::uint64_t{0});
   EXPECT_EQ(write(k2618, TextFile::sysfs_knob, "5").answer, -2);
@@ -90,6 +96,18 @@ TEST(TextModel, The2618FloorHoldsUnlessTheCurrentTargetIsLower) {
   EXPECT_EQ(xen_2_6_18_target(0, 1024, 512, 1024), 512U);         // 8 MiB + 512 > 512
   EXPECT_EQ(xen_2_6_18_target(0, 65536, 65536, 65536), 40 * 256 + 65536 / 4);
   EXPECT_EQ(xen_2_6_18_target(0, 1U << 20, 1U << 20, 1U << 20), 296 * 256 + (1U << 15));
+}
+
+// An empty sysfs write never reaches the store: Linux's driver would read it as 0.
+TEST(TextWrite, AnEmptySysfsWriteLeavesTheTargetAlone) {
+  for (const Variant variant : {Variant::fixed, Variant::mainline}) {
+    World world(testing::small_guest(), WorldOptions{variant});
+    const std::uint64_t before = world.core().target_pages();
+    world.step(events::sysfs_target_kb(""));
+    world.step(events::sysfs_target(""));
+    EXPECT_EQ(world.core().target_pages(), before) << variant_name(variant);
+    EXPECT_TRUE(world.violations().empty()) << variant_name(variant);
+  }
 }
 
 // The check fires on a driver that stores another target than the text asks for.
