@@ -59,7 +59,7 @@ Ran run_one(const std::vector<std::uint8_t>& bytes, bool in_child) {
   if (child == 0) {
     struct sigaction on_abort {};
     on_abort.sa_handler = write_profile_and_die;
-    on_abort.sa_flags = SA_RESETHAND;
+    on_abort.sa_flags = static_cast<int>(SA_RESETHAND);
     sigaction(SIGABRT, &on_abort, nullptr);
     const int rc = LLVMFuzzerTestOneInput(bytes.data(), bytes.size());
     std::exit(rc == -1 ? 3 : 0);  // exit, not _exit: the profile is written at exit
