@@ -24,7 +24,6 @@ class Text {
   unsigned char operator[](std::size_t i) const {
     return i < bytes_.size() ? static_cast<unsigned char>(bytes_[i]) : '\0';
   }
-  std::size_t size() const { return bytes_.size(); }
 
  private:
   std::string_view bytes_;
