@@ -37,6 +37,9 @@ inline constexpr std::uint64_t kNoHardLimit = ~std::uint64_t{0};
 
 // Entry points only some drivers have: the 2.6.18 drivers' /proc/xen/balloon file,
 // driver allowance and driver page release; Linux's writable back-off knobs.
+// What a write to a file a driver does not have answers, negated: ENOENT.
+inline constexpr long kAbsentEntryErrno = 2;
+
 enum class OptionalEntry { proc_file, driver_allowance, release_driver_page, backoff_knobs };
 
 // The sysfs back-off knobs of Linux's driver that a root writer may set
@@ -68,25 +71,35 @@ class Driver {
 
   // Entry points (SPEC §1.7).
   virtual void balloon_set_new_target(std::uint64_t target) = 0;
-  virtual void watch_target(std::string_view value) = 0;    // xenstore memory/target (KiB)
-  virtual long balloon_write(std::string_view buffer) = 0;  // /proc/xen/balloon
-  virtual std::string balloon_read() const = 0;             // /proc/xen/balloon
-  virtual void balloon_update_driver_allowance(std::int64_t delta) = 0;
+  virtual void watch_target(std::string_view value) = 0;  // xenstore memory/target (KiB)
   virtual std::optional<std::vector<pfn_t>> alloc_empty_pages(std::size_t nr_pages) = 0;
   virtual void free_empty_pages(const std::vector<pfn_t>& pagevec) = 0;
-  // A frontend driver hands back a page with no memory behind it, one it had counted
-  // in its allowance: the page joins the balloon and driver_pages drops by one.
-  virtual void balloon_release_driver_page(pfn_t page) = 0;
   // The sysfs stores of /sys/devices/system/xen_memory/xen_memory0: target_kb takes a
   // number of KiB, target a memparse size in bytes. `buffer` is what was written, its
   // size the store's count. Each returns the count or a negative errno.
   virtual long store_target_kb(std::string_view buffer) = 0;
   virtual long store_target(std::string_view buffer) = 0;
 
-  // Whether the driver has an entry point; the world skips an event for one it lacks.
+  // Entry points only some drivers have. has() says which; the world skips an event
+  // for one a driver lacks, as opening a file that is not there fails. A driver
+  // overrides those it has: the defaults below answer for the ones it lacks (a write
+  // -ENOENT, a read nothing, a call nothing), so a port holds only its original's code.
   virtual bool has(OptionalEntry entry) const = 0;
-  // A write to a back-off knob: the count, or a negative errno.
-  virtual long store_backoff_knob(BackoffKnob knob, std::string_view buffer) = 0;
+  // /proc/xen/balloon (OptionalEntry::proc_file): the count or a negative errno, and
+  // what a read shows.
+  virtual long balloon_write(std::string_view /*buffer*/) { return -kAbsentEntryErrno; }
+  virtual std::string balloon_read() const { return {}; }
+  // OptionalEntry::driver_allowance: frontends' pages the driver counts as theirs.
+  virtual void balloon_update_driver_allowance(std::int64_t /*delta*/) {}
+  // OptionalEntry::release_driver_page: a frontend driver hands back a page with no
+  // memory behind it, one it had counted in its allowance: the page joins the balloon
+  // and driver_pages drops by one.
+  virtual void balloon_release_driver_page(pfn_t /*page*/) {}
+  // OptionalEntry::backoff_knobs: a write to a back-off knob: the count, or a negative
+  // errno.
+  virtual long store_backoff_knob(BackoffKnob /*knob*/, std::string_view /*buffer*/) {
+    return -kAbsentEntryErrno;
+  }
 
   // The work function and the timer function. A driver with a kernel thread maps its
   // thread onto them: the work item is the thread made runnable (balloon_process runs

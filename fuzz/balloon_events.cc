@@ -5,18 +5,31 @@
 // version byte is not a known format are rejected (-1), so every input the fuzzer
 // saves is a valid corpus file. With BALLOON_LEGAL_XEN=1 the run's contract_breaks
 // knob is cleared first (the reproduce line then carries the run as judged).
+// libFuzzer mutates inputs as runs half the time (fuzz/run_mutator.h) and as bytes the
+// other half.
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 
 #include "fuzz/harness.h"
+#include "fuzz/run_mutator.h"
 #include "run/codec.h"
 #include "run/world.h"
 
 extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
   balloonbench::fuzz::init_from_env();
   return 0;
+}
+
+// libFuzzer's byte-level mutation. Weak: the replay executables and AFL++'s driver do
+// not define it, and they never call the custom mutator.
+extern "C" __attribute__((weak)) std::size_t LLVMFuzzerMutate(std::uint8_t* data, std::size_t size,
+                                                              std::size_t max_size);
+
+extern "C" std::size_t LLVMFuzzerCustomMutator(std::uint8_t* data, std::size_t size,
+                                               std::size_t max_size, unsigned int seed) {
+  return balloonbench::fuzz::mutate_run(data, size, max_size, seed, LLVMFuzzerMutate);
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

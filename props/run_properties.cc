@@ -27,10 +27,6 @@ std::pair<Run, RunResult> generated_run(Variant variant, Mutation mutation) {
   // other tests in this process make their own.
   thread_local std::unique_ptr<World> world;
   WorldOptions options{variant, mutation, nullptr};
-  // A guest of up to 512 pfns (most small guests) also ends its run with the full scan
-  // of every pfn, frame and list entry, which must agree with the incremental checks;
-  // a larger guest's scan would cost more than its run.
-  options.full_scan = config.max_pfn <= 512;
   if (variant != Variant::source && !world) world = std::make_unique<World>(config, options);
   RunResult result = variant == Variant::source ? balloonbench::run(run, options)
                                                 : balloonbench::run(*world, run, options);

@@ -110,6 +110,12 @@ void Recorder::heal() {
     add(TraceKind::note, "heal: faults cleared, host_free=" + n(sim_.free_frames()));
 }
 
+void Recorder::full_scan(std::uint64_t pfns) {
+  if (trace_ != nullptr)
+    add(TraceKind::note,
+        "full scan: every one of " + n(pfns) + " pfns, every frame and list entry");
+}
+
 void Recorder::converge_not_judged(const std::string& why) {
   if (trace_ != nullptr) add(TraceKind::note, "converge not judged: " + why);
 }

@@ -53,6 +53,7 @@ class Recorder {
   void violations(const std::vector<Violation>& violations);
   void epilogue(std::uint64_t jiffies);
   void heal();
+  void full_scan(std::uint64_t pfns);
   void converge_not_judged(const std::string& why);
   void expected_crash(const std::string& why);
   void livelock(MemoryOp op);

@@ -249,7 +249,11 @@ void World::close_epilogue(const std::string& not_judged) {
   if (stopped_) return;
   checker_.begin_step(Phase::epilogue, next_index_);
   checker_.epilogue_check();
-  if (full_scan_) checker_.full_scan();
+  if (full_scan_ == FullScan::always ||
+      (full_scan_ == FullScan::small_guests && sim_.config().max_pfn <= kFullScanMaxPfn)) {
+    recorder_.full_scan(sim_.config().max_pfn);
+    checker_.full_scan();
+  }
   end_step(/*record_state=*/false);
 }
 

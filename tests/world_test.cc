@@ -68,14 +68,42 @@ TEST(World, TheEpilogueCheckAgreesWithTheFullScan) {
     for (int i = 0; i < 60; ++i) {
       const balloonbench::Run run = decode(random_bytes(rng, 300));
       WorldOptions cheap{Variant::fixed, mutation, nullptr};
+      cheap.full_scan = FullScan::never;
       WorldOptions both = cheap;
-      both.full_scan = true;
+      both.full_scan = FullScan::always;
       const RunResult a = balloonbench::run(run, cheap);
       const RunResult b = balloonbench::run(run, both);
       ASSERT_EQ(describe(a.violations), describe(b.violations))
           << mutation_name(mutation) << " " << to_hex(encode(run));
     }
   }
+}
+
+// By default a guest of up to kFullScanMaxPfn pfns ends its run with the full scan, in
+// every engine and in the replay tool alike, and the trace says so; a larger guest
+// does not, unless asked.
+TEST(World, SmallGuestsEndWithTheFullScanByDefault) {
+  const auto scanned = [](std::uint64_t max_pfn, FullScan full_scan) {
+    Config config;
+    config.max_pfn = max_pfn;
+    config.nr_pages = max_pfn / 2;
+    config.max_low_pfn = max_pfn;
+    config.max_pages = max_pfn;
+    config.host_free = max_pfn;
+    config.host_other = 64;
+    Trace trace;
+    WorldOptions options{Variant::fixed, Mutation::none, &trace};
+    options.full_scan = full_scan;
+    const RunResult result =
+        balloonbench::run(balloonbench::Run{config, {events::set_target(max_pfn / 4)}}, options);
+    EXPECT_TRUE(result.violations.empty()) << describe(result.violations);
+    return trace.to_text().find("full scan: every one of " + std::to_string(max_pfn) + " pfns") !=
+           std::string::npos;
+  };
+  EXPECT_TRUE(scanned(kFullScanMaxPfn, FullScan::small_guests));
+  EXPECT_FALSE(scanned(kFullScanMaxPfn + 1, FullScan::small_guests));
+  EXPECT_TRUE(scanned(kFullScanMaxPfn + 1, FullScan::always));
+  EXPECT_FALSE(scanned(256, FullScan::never));
 }
 
 // 262,144 pfns (1 GiB), all but 300 populated: the run balloons down and up by a few
@@ -89,7 +117,7 @@ TEST(World, ALargeGuestRunsCleanAndTouchesLittle) {
   config.host_free = 1000;
   config.host_other = 1000;
   WorldOptions options;
-  options.full_scan = true;
+  options.full_scan = FullScan::always;
   World world(config, options);
   world.step(events::set_target(config.nr_pages - 700));
   world.step(events::run_work());

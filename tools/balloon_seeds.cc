@@ -67,6 +67,13 @@ std::vector<Seed> event_seeds() {
                {set_target(225), run_work(), tick(100), host_free(75), tick(100)}),
       run_seed("zero-populate", guest(256, 128, 150, 0),
                {populate_limit(0), set_target(225), run_work(), tick(100), tick(100)}),
+      // Xen answers an increase with nothing while the target comes down to what the
+      // guest holds: legacy latches its hard limit with the target met (no retry is
+      // owed), and /proc/xen/balloon shows the limit. The guest is large enough (32 MiB)
+      // for minimum_target() to let the target come down.
+      run_seed("hard-limit-shown", guest(8192, 7000, 2000, 0),
+               {populate_limit(0), in_flight(InFlightAction::set_target, 7000), set_target(8100),
+                run_work(), proc_read()}),
       run_seed("negative-populate", guest(256, 128, 150, 0),
                {populate_error(38), populate_error(12), set_target(225), run_work(), tick(150)}),
       run_seed("host-pressure-and-relief", guest(256, 100, 75, 50),

@@ -9,7 +9,6 @@ namespace balloonbench {
 namespace {
 
 // Kernel errno values this driver returns.
-constexpr long kEnoent = 2;
 constexpr long kEnomem = 12;
 constexpr long kEperm = 1;
 
@@ -175,8 +174,11 @@ LinuxBalloon::BpState LinuxBalloon::decrease_reservation(std::uint64_t nr_pages,
 
   nr_pages = std::min<std::uint64_t>(nr_pages, kFrameListEntries);
 
-  // LIST_HEAD(pages): list_add puts each new page at the head.
+  // LIST_HEAD(pages): list_add puts each new page at the head. Here they go at the
+  // back of a vector, and the walk from the head goes from its back (an insert at
+  // the front of a vector costs a move of the batch, for every page).
   std::vector<pfn_t> pages;
+  pages.reserve(nr_pages);
   for (std::uint64_t i = 0; i < nr_pages; ++i) {
     const std::optional<pfn_t> page = env_.alloc_page(gfp);
     if (!page.has_value()) {
@@ -186,7 +188,7 @@ LinuxBalloon::BpState LinuxBalloon::decrease_reservation(std::uint64_t nr_pages,
     }
     --totalram_pages_;       // adjust_managed_page_count(page, -1)
     env_.scrub_page(*page);  // xenmem_reservation_scrub_page, xen_scrub_pages on
-    pages.insert(pages.begin(), *page);
+    pages.push_back(*page);
   }
 
   // kmap_flush_unused(): no highmem mappings here.
@@ -194,7 +196,8 @@ LinuxBalloon::BpState LinuxBalloon::decrease_reservation(std::uint64_t nr_pages,
   // Set up the frame, update the direct mapping, invalidate the P2M, and add to the
   // balloon, walking the local list from its head.
   std::uint64_t i = 0;
-  for (const pfn_t page : pages) {
+  for (auto it = pages.rbegin(); it != pages.rend(); ++it) {
+    const pfn_t page = *it;
     frame_list_[i++] = env_.auto_translated() ? page : env_.pfn_to_mfn(page);  // xen_page_to_gfn
     xenmem_reservation_va_mapping_reset(page);
     balloon_append(page);
@@ -332,14 +335,6 @@ void LinuxBalloon::watch_target(std::string_view value) {
 
   balloon_set_new_target(new_target - static_cast<std::uint64_t>(target_diff_));
 }
-
-long LinuxBalloon::balloon_write(std::string_view /*buffer*/) { return -kEnoent; }
-
-std::string LinuxBalloon::balloon_read() const { return {}; }
-
-void LinuxBalloon::balloon_update_driver_allowance(std::int64_t /*delta*/) {}
-
-void LinuxBalloon::balloon_release_driver_page(pfn_t /*page*/) {}
 
 long LinuxBalloon::store_target_kb(std::string_view buffer) {
   if (!env_.capable_sys_admin()) return -kEperm;

@@ -35,17 +35,12 @@ class LinuxBalloon final : public Driver {
 
   void balloon_set_new_target(std::uint64_t target) override;
   void watch_target(std::string_view value) override;
-  // No /proc/xen/balloon: -ENOENT, as opening a file that is not there.
-  long balloon_write(std::string_view buffer) override;
-  std::string balloon_read() const override;
-  // Absent in this driver (has() says so); they do nothing.
-  void balloon_update_driver_allowance(std::int64_t delta) override;
-  void balloon_release_driver_page(pfn_t page) override;
   // xen_alloc_ballooned_pages and xen_free_ballooned_pages: what backends borrow.
   std::optional<std::vector<pfn_t>> alloc_empty_pages(std::size_t nr_pages) override;
   void free_empty_pages(const std::vector<pfn_t>& pagevec) override;
   long store_target_kb(std::string_view buffer) override;
   long store_target(std::string_view buffer) override;
+  // The back-off knobs only: no /proc/xen/balloon, driver allowance or driver pages.
   bool has(OptionalEntry entry) const override;
   long store_backoff_knob(BackoffKnob knob, std::string_view buffer) override;
 

@@ -147,9 +147,6 @@ class SourceDriver final : public Driver {
 
   // A 2.6.18-xen style driver: every entry point but Linux's back-off knobs.
   bool has(OptionalEntry entry) const override { return entry != OptionalEntry::backoff_knobs; }
-  long store_backoff_knob(BackoffKnob /*knob*/, std::string_view /*buffer*/) override {
-    return -2;  // -ENOENT: no such file
-  }
 
   void balloon_update_driver_allowance(std::int64_t delta) override {
     ::balloon_update_driver_allowance(static_cast<long>(delta));

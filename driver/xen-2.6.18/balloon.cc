@@ -411,9 +411,4 @@ long BalloonCore::store_target(std::string_view buffer) {
   return static_cast<long>(count);
 }
 
-// No such file in this driver: -ENOENT, as opening a file that is not there.
-long BalloonCore::store_backoff_knob(BackoffKnob /*knob*/, std::string_view /*buffer*/) {
-  return -2;
-}
-
 }  // namespace balloonbench

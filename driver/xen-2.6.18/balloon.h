@@ -49,7 +49,6 @@ class BalloonCore final : public Driver {
   long store_target(std::string_view buffer) override;     // count = size
   // Every entry point but Linux's back-off knobs.
   bool has(OptionalEntry entry) const override { return entry != OptionalEntry::backoff_knobs; }
-  long store_backoff_knob(BackoffKnob knob, std::string_view buffer) override;
 
   void balloon_process() override;
   void balloon_alarm() override;
