@@ -118,7 +118,7 @@ Event boundary_event(const Config& config, Draw& draw) {
     case 11:
       // Linux's outlook: everything the guest holds in use, or all but a page or two.
       return mem_pressure(pages.booted - std::min<std::uint64_t>(pages.booted, draw.below(3)));
-    default:
+    default:  // the rest of the host takes, or gives back, as many frames as the guest holds
       return draw.one_in(2) ? host_take(std::min(pages.booted, pages.hi))
                             : host_free(std::min(pages.booted, pages.hi));
   }
@@ -126,13 +126,15 @@ Event boundary_event(const Config& config, Draw& draw) {
 
 // A few events that meet at a boundary only together: a balloon-down or a backend's
 // borrowing of 1, 2, 63 or 64 pages whose first or last allocation fails (as the
-// property generators pair them; a borrowing also of a page or two past the balloon), or a backend
-// borrowing the whole balloon while the target rises past what the guest holds, then giving the
-// pages back; or the target falling while the guest's own use holds every page it has, or all but
-// one or two (Linux's si_mem_available() at or near 0: nothing to give back).
+// property generators pair them), or a borrowing of a page or two more than the
+// balloon holds; a backend borrowing the whole balloon while the target rises past
+// what the guest holds, then giving the pages back; or the target falling while the
+// guest's own use holds every page it has, or all but one or two (Linux's
+// si_mem_available() at or near 0: nothing to give back).
 std::vector<Event> boundary_sequence(const Config& config, Draw& draw) {
   using namespace events;
   const Pages pages(config);
+  const std::uint64_t ballooned = config.max_pfn - pages.booted;
   if (draw.one_in(4)) {
     const std::uint64_t spare = std::min<std::uint64_t>(pages.booted, draw.below(3));
     return {mem_pressure(pages.booted - spare),
@@ -140,14 +142,12 @@ std::vector<Event> boundary_sequence(const Config& config, Draw& draw) {
             tick(draw.below(kHz + 1))};
   }
   if (draw.one_in(3)) {
-    const std::uint64_t ballooned = config.max_pfn - pages.booted;
     return {alloc_empty(std::min(kMaxAllocEmpty, ballooned)),
             set_target(pages.around(1 + static_cast<std::int64_t>(draw.below(513)))), run_work(),
             free_empty(0)};
   }
   // A borrowing may also ask for a page or two more than the balloon holds, so that
   // the driver must find the rest elsewhere and its allocation fails there.
-  const std::uint64_t ballooned = config.max_pfn - pages.booted;
   const std::uint64_t count =
       std::min(kMaxAllocEmpty,
                draw.pick(std::vector<std::uint64_t>{1, 2, 63, 64, ballooned + 1, ballooned + 2}));
