@@ -105,6 +105,30 @@ TEST(Mainline, TheOtherDriversHaveNoKnobsAndMainlineNoProcFile) {
             Outcome::clean);
 }
 
+// An entry point a driver lacks answers as a missing file would, from the interface's
+// defaults, and changes nothing; has() says which entries each driver has.
+TEST(Mainline, EntriesADriverLacksAnswerAsAMissingFile) {
+  BareCore linux_core(small_guest(), Variant::mainline);
+  Driver& mainline = linux_core.core;
+  EXPECT_FALSE(mainline.has(OptionalEntry::proc_file));
+  EXPECT_FALSE(mainline.has(OptionalEntry::driver_allowance));
+  EXPECT_FALSE(mainline.has(OptionalEntry::release_driver_page));
+  EXPECT_TRUE(mainline.has(OptionalEntry::backoff_knobs));
+  const std::uint64_t target = mainline.target_pages();
+  EXPECT_EQ(mainline.balloon_write("700M\n"), -kAbsentEntryErrno);
+  EXPECT_EQ(mainline.balloon_read(), "");
+  mainline.balloon_update_driver_allowance(3);
+  EXPECT_EQ(mainline.driver_pages(), 0U);
+  EXPECT_EQ(mainline.target_pages(), target);
+
+  BareCore xen_core(small_guest(), Variant::fixed);
+  Driver& fixed = xen_core.core;
+  EXPECT_TRUE(fixed.has(OptionalEntry::proc_file));
+  EXPECT_FALSE(fixed.has(OptionalEntry::backoff_knobs));
+  EXPECT_EQ(fixed.store_backoff_knob(BackoffKnob::max_retry_count, "3"), -kAbsentEntryErrno);
+  EXPECT_EQ(kAbsentEntryErrno, 2);  // ENOENT
+}
+
 TEST(Mainline, ABackendBorrowsAndGivesBackWithTargetUnpopulatedInStep) {
   World world = boot_world(small_guest());
   world.step(alloc_empty(40));
