@@ -12,9 +12,6 @@
 namespace balloonbench::fuzz {
 namespace {
 
-// A large guest's page fields are read in windows of this many pages around where it
-// booted (docs/encoding.md); the mutator stays inside them.
-constexpr std::uint64_t kLargeWindow = 4096;
 constexpr std::size_t kMaxTries = 8;
 
 // std::mt19937_64's output is the same in every standard library; the standard
@@ -33,7 +30,8 @@ class Draw {
   std::mt19937_64 rng_;
 };
 
-// Where a guest's page counts may lie, as the encoding reads them.
+// Where a guest's page counts may lie, as the encoding reads them: a large guest's
+// within kLargeWindow of where it booted.
 struct Pages {
   std::uint64_t booted;
   std::uint64_t lo;
@@ -101,7 +99,7 @@ Event boundary_event(const Config& config, Draw& draw) {
     case 3:
       return target_text(boundary_target(pages, draw), draw);
     case 4:
-      return draw.one_in(2) ? set_max_pages(std::max(pages.booted, config.nr_pages))
+      return draw.one_in(2) ? set_max_pages(pages.booted)
                             : in_flight(InFlightAction::set_max_pages, pages.booted);
     case 5:
       return in_flight(InFlightAction::set_target, boundary_target(pages, draw));

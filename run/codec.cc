@@ -92,9 +92,7 @@ unsigned page_width(std::uint8_t version, std::uint64_t max_pfn) {
 }
 
 // A large guest (version 3 on, more than 2048 pfns) reads its fields in pages in
-// windows of kLargeWindow pages around where it booted (docs/encoding.md), so that a
-// decoded run boots and moves a few batches, as on a small guest, whatever its size.
-constexpr std::uint64_t kLargeWindow = 4096;
+// windows of kLargeWindow pages around where it booted (codec.h).
 bool large_guest(std::uint8_t version, std::uint64_t max_pfn) {
   return version >= kLargeGuestsVersion && max_pfn > kDecodeMaxPfnVersion2;
 }

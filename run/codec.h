@@ -39,6 +39,11 @@ unsigned event_kinds_in_version(std::uint8_t version);
 inline constexpr std::uint64_t kDecodeMinPfn = 16;
 inline constexpr std::uint64_t kDecodeMaxPfn = 262144;
 inline constexpr std::uint64_t kDecodeMaxPfnVersion2 = 2048;
+// A large guest (version 3 on, more than kDecodeMaxPfnVersion2 pfns) reads its fields
+// in pages in windows of this many pages around where it booted (docs/encoding.md), so
+// that a decoded run boots and moves a few batches, as on a small guest, whatever its
+// size.
+inline constexpr std::uint64_t kLargeWindow = 4096;
 inline constexpr std::size_t kDecodeMaxEvents = 256;
 inline constexpr std::size_t kMaxXenstoreBytes = 24;
 inline constexpr std::size_t kMaxProcWriteBytes = 72;  // past the 64-byte buffer: -EFBIG
