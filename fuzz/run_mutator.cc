@@ -13,6 +13,9 @@ namespace balloonbench::fuzz {
 namespace {
 
 constexpr std::size_t kMaxTries = 8;
+// A run of fewer events than this is replaced by a fresh one; so is one in kFreshOneIn.
+constexpr std::size_t kFreshBelow = 2;
+constexpr std::uint64_t kFreshOneIn = 10;
 
 // std::mt19937_64's output is the same in every standard library; the standard
 // distributions' is not, so every draw below is a remainder.
@@ -202,6 +205,32 @@ bool fits(const Run& run, const Event& event) {
   return encodable(Run{run.config, {event}}).empty();
 }
 
+// Appends events of the boundaries, or a few that meet at one, that fit the guest.
+void append_boundaries(Run& run, Draw& draw) {
+  if (draw.one_in(2)) {
+    const std::vector<Event> sequence = boundary_sequence(run.config, draw);
+    if (run.events.size() + sequence.size() <= kDecodeMaxEvents &&
+        std::all_of(sequence.begin(), sequence.end(),
+                    [&run](const Event& e) { return fits(run, e); })) {
+      run.events.insert(run.events.end(), sequence.begin(), sequence.end());
+    }
+    return;
+  }
+  const Event event = boundary_event(run.config, draw);
+  if (run.events.size() < kDecodeMaxEvents && fits(run, event)) run.events.push_back(event);
+}
+
+// A whole new run: a new guest and two to eight draws of the boundaries, as a property
+// generator would make one. An empty corpus starts from an input of no events, where
+// inserting one event at a time describes a run that meets a boundary only after many
+// executions.
+void fresh_run(Run& run, Draw& draw) {
+  run.events.clear();
+  new_guest(run, draw);
+  const std::uint64_t draws = 2 + draw.below(7);
+  for (std::uint64_t i = 0; i < draws; ++i) append_boundaries(run, draw);
+}
+
 void mutate_once(Run& run, Draw& draw) {
   std::vector<Event>& list = run.events;
   const std::size_t at = draw.below(list.size() + 1);
@@ -267,8 +296,12 @@ std::size_t mutate_run(std::uint8_t* data, std::size_t size, std::size_t max_siz
   Run run = decode({data, size}, &info);
   // Bytes of no known format describe no run: start from their guest, with no events.
   if (!info.known_version) run.events.clear();
-  const std::uint64_t rounds = 1 + draw.below(3);
-  for (std::uint64_t i = 0; i < rounds; ++i) mutate_once(run, draw);
+  if (run.events.size() < kFreshBelow || draw.one_in(kFreshOneIn)) {
+    fresh_run(run, draw);
+  } else {
+    const std::uint64_t rounds = 1 + draw.below(3);
+    for (std::uint64_t i = 0; i < rounds; ++i) mutate_once(run, draw);
+  }
   if (!encodable(run).empty()) return bytes != nullptr ? bytes(data, size, max_size) : size;
   std::vector<std::uint8_t> out = encode(run);
   while (out.size() > max_size && !run.events.empty()) {

@@ -3,8 +3,10 @@
 // mutation of an encoded run mostly shifts every later event by a byte or garbles the
 // configuration, and an empty or short input describes no run at all; this mutator
 // decodes the input, changes the run as a run (inserts, replaces, deletes or repeats
-// events, or draws a new guest), and encodes it again, so that every input it writes
-// is a valid run of the current format. The events it inserts weight the boundaries a
+// events, draws a new guest, or makes a whole new run of a guest and several draws of
+// the boundaries, which an input of fewer than two events always becomes), and
+// encodes it again, so that every input it writes is a valid run of the current
+// format. The events it inserts weight the boundaries a
 // uniform draw rarely hits, as the property generators do: targets at, one or two
 // off, or a batch off where the guest booted, written as numbers or as the text of a
 // /proc, xenstore or sysfs write; a cap at the guest's holdings; the first and the

@@ -1,8 +1,9 @@
 // The structured mutator (run_mutator.h): what it writes is always a valid run of the
 // current format that encodes back to the same bytes, within the size allowed; the
 // same input and seed give the same output; from an empty input it reaches runs with
-// every kind of event, and with the boundary events it weights; and half the time it
-// leaves the input to libFuzzer's own byte mutation.
+// every kind of event, and with the boundary events it weights; it turns an almost
+// empty input into a whole run; and half the time it leaves the input to libFuzzer's
+// own byte mutation.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -90,6 +91,23 @@ TEST(RunMutator, ReachesEveryKindAndTheBoundaries) {
   EXPECT_TRUE(batch_above);
   EXPECT_TRUE(kib_text_above);
   EXPECT_TRUE(balloons_down);
+}
+
+// An input of fewer than two events (an empty corpus's first) becomes a whole run: a
+// guest and several draws of the boundaries, not one event at a time.
+TEST(RunMutator, TurnsAnAlmostEmptyInputIntoAWholeRun) {
+  std::size_t events = 0;
+  std::size_t whole = 0;
+  std::set<std::uint64_t> guests;
+  for (unsigned seed = 1; seed <= 300; ++seed) {
+    const balloonbench::Run run = decode(mutated({}, 512, seed));
+    events += run.events.size();
+    if (run.events.size() >= 2) ++whole;
+    guests.insert(run.config.max_pfn);
+  }
+  EXPECT_GE(events, 300U * 5);
+  EXPECT_GE(whole, 270U);
+  EXPECT_GE(guests.size(), 100U);
 }
 
 std::size_t g_byte_calls = 0;
