@@ -22,13 +22,13 @@ rc::Gen<T> in_closed(T lo, T hi) {
   return rc::gen::inRange<T>(lo, hi + 1);
 }
 
-// A large guest's size, 4096 to 262,144 pfns, as the encoding holds it: octave
-// 2048 * 2^s (s from 1 to 7) and a 1,024th step t of it (docs/encoding.md).
+// A large guest's size, 4096 to 785,920 pfns, as the encoding holds it: octave
+// 2048 * 2^s (s from 1 to 7) and a step t of it (docs/encoding.md); the last octave
+// holds 2 GiB exactly, where 2.6.18's minimum_target() changes slope.
 rc::Gen<std::uint64_t> gen_large_pfns() {
   return rc::gen::apply(
       [](unsigned octave, std::uint64_t step) {
-        const std::uint64_t base = std::uint64_t{2048} << octave;
-        return std::min(base + step * (base >> 10), kDecodeMaxPfn);
+        return large_guest_pfns(kFormatVersion, octave, step);
       },
       in_closed<unsigned>(1, 7), in_closed<std::uint64_t>(0, 1023));
 }
@@ -38,16 +38,16 @@ rc::Gen<std::uint64_t> gen_large_pfns() {
 // can balloon down past minimum_target() while booting costs little.
 rc::Gen<std::uint64_t> gen_nr_pages(std::uint64_t max_pfn) {
   if (max_pfn <= kLargeGuestPfns) return in_closed<std::uint64_t>(0, max_pfn);
-  return in_closed<std::uint64_t>(max_pfn > 4096 ? max_pfn - 4096 : 0, max_pfn);
+  return in_closed<std::uint64_t>(max_pfn > kLargeWindow ? max_pfn - kLargeWindow : 0, max_pfn);
 }
 
 // The encoding's windows for a large guest (docs/encoding.md): highmem within 4096
 // pfns of the top, at most 8192 host frames of each kind.
 std::uint64_t low_floor(std::uint64_t max_pfn) {
-  return max_pfn <= kLargeGuestPfns || max_pfn <= 4097 ? 1 : max_pfn - 4096;
+  return max_pfn <= kLargeGuestPfns || max_pfn <= kLargeWindow + 1 ? 1 : max_pfn - kLargeWindow;
 }
 std::uint64_t host_max(std::uint64_t max_pfn) {
-  return max_pfn <= kLargeGuestPfns ? max_pfn : 8192;
+  return max_pfn <= kLargeGuestPfns ? max_pfn : 2 * kLargeWindow;
 }
 
 }  // namespace
@@ -70,10 +70,10 @@ rc::Gen<Config> gen_config() {
               rc::gen::set(&Config::auto_translated,
                            rc::gen::weightedOneOf<bool>(
                                {{3, rc::gen::just(false)}, {1, rc::gen::just(true)}})),
-              rc::gen::set(
-                  &Config::max_pages,
-                  in_closed<std::uint64_t>(
-                      nr_pages, max_pfn <= kLargeGuestPfns ? 2 * max_pfn : nr_pages + 8192)),
+              rc::gen::set(&Config::max_pages,
+                           in_closed<std::uint64_t>(nr_pages, max_pfn <= kLargeGuestPfns
+                                                                  ? 2 * max_pfn
+                                                                  : nr_pages + 2 * kLargeWindow)),
               rc::gen::set(&Config::host_free, in_closed<std::uint64_t>(0, host_max(max_pfn))),
               rc::gen::set(&Config::host_other, in_closed<std::uint64_t>(0, host_max(max_pfn))),
               rc::gen::set(&Config::contract_breaks, rc::gen::just(false)));
@@ -188,7 +188,8 @@ rc::Gen<std::string> gen_knob_text() {
 rc::Gen<Event> gen_boundary_event(const Config& config) {
   using namespace events;
   const std::uint64_t booted = std::min(config.nr_pages, config.max_pfn);
-  const std::uint64_t most = config.max_pfn <= kLargeGuestPfns ? 2 * config.max_pfn : booted + 4096;
+  const std::uint64_t most =
+      config.max_pfn <= kLargeGuestPfns ? 2 * config.max_pfn : booted + kLargeWindow;
   const auto around = [booted, most](std::int64_t offset) {
     const std::int64_t at = static_cast<std::int64_t>(booted) + offset;
     return static_cast<std::uint64_t>(
@@ -219,11 +220,13 @@ rc::Gen<Event> gen_event(const Config& config) {
   // windows), so that a step moves a few batches, as on a small guest.
   const bool large = config.max_pfn > kLargeGuestPfns;
   const std::uint64_t near = config.nr_pages;
-  const auto page_count = large
-                              ? in_closed<std::uint64_t>(near > 4096 ? near - 4096 : 0, near + 4096)
-                              : in_closed<std::uint64_t>(0, pages);
-  const auto host_count = large ? in_closed<std::uint64_t>(0, 8192) : page_count;
-  const auto cap_count = large ? in_closed<std::uint64_t>(near, near + 8192) : page_count;
+  const auto page_count =
+      large ? in_closed<std::uint64_t>(near > kLargeWindow ? near - kLargeWindow : 0,
+                                       near + kLargeWindow)
+            : in_closed<std::uint64_t>(0, pages);
+  const auto host_count = large ? in_closed<std::uint64_t>(0, 2 * kLargeWindow) : page_count;
+  const auto cap_count =
+      large ? in_closed<std::uint64_t>(near, near + 2 * kLargeWindow) : page_count;
   const auto jiffies = in_closed<std::uint64_t>(0, 4 * kHz);
   return rc::gen::weightedOneOf<Event>({
       {5, rc::gen::map(page_count, set_target)},

@@ -238,6 +238,7 @@ void Model::apply(const Event& event) {
     case EventKind::proc_read:
     case EventKind::driver_allowance:
     case EventKind::decrease_short:
+    case EventKind::decrease_error:
     case EventKind::sysfs_knob:    // Linux's driver's knobs and memory outlook: nothing
     case EventKind::mem_pressure:  // that moves the 2.6.18 driver
       break;

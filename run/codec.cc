@@ -11,14 +11,16 @@ namespace {
 // An event's kind is read as a byte modulo the number of kinds the file's version
 // knows, and an in-flight action's as modulo the number of actions; a new kind or
 // action changes what old files mean. Version 1 knew 19 kinds, version 2 22, version
-// 3 knows 24.
+// 3 24, version 4 knows 25.
 constexpr unsigned kEventKindsVersion1 = 19;
 constexpr unsigned kEventKindsVersion2 = 22;
-static_assert(kEventKinds == 24 && kInFlightActions == 4,
+constexpr unsigned kEventKindsVersion3 = 24;
+static_assert(kEventKinds == 25 && kInFlightActions == 4,
               "a new event kind or in-flight action changes what bytes decode to: bump "
               "kFormatVersion and keep decoding the older versions with their own counts");
 static_assert(static_cast<unsigned>(EventKind::decrease_short) + 1 == kEventKindsVersion1 &&
-                  static_cast<unsigned>(EventKind::sysfs_target) + 1 == kEventKindsVersion2,
+                  static_cast<unsigned>(EventKind::sysfs_target) + 1 == kEventKindsVersion2 &&
+                  static_cast<unsigned>(EventKind::mem_pressure) + 1 == kEventKindsVersion3,
               "older versions' kinds keep their numbers; new kinds go after them");
 
 // A field's values are [lo, hi]; the raw value 0 decodes to `zero`, so that an input
@@ -43,34 +45,50 @@ struct Range {
 // stay reachable. The raw value is XORed with the zero value's, as for Range.
 // Versions 1 and 2 cap the last octave at 2048. From version 3 on it holds the large
 // guests: bits 10 to 12 pick a large octave [2048 * 2^s, 2048 * 2^(s+1)) and the low 10
-// bits a step of 2^(s+1) in it (a 1,024th of the octave), capped at kDecodeMaxPfn.
+// bits a step of 2^(s+1) in it (a 1,024th of the octave), capped at the version's
+// largest size. Version 4's last large octave (s = 7) goes in steps of 512 pfns, past
+// 2 GiB to kDecodeMaxPfn (large_guest_pfns).
+constexpr std::uint64_t kLargeBase = kDecodeMinPfn << 7;  // 2048, where the last octave starts
+constexpr unsigned kStepBits = 10;
+
+std::uint64_t max_pfn_in_version(std::uint8_t version) {
+  return version >= kHugeGuestsVersion    ? kDecodeMaxPfn
+         : version >= kLargeGuestsVersion ? kDecodeMaxPfnVersion3
+                                          : kDecodeMaxPfnVersion2;
+}
+
+std::uint64_t large_step(std::uint8_t version, unsigned octave) {
+  const std::uint64_t base = kLargeBase << octave;
+  return version >= kHugeGuestsVersion && octave == 7 ? 512 : base >> kStepBits;
+}
+
 struct GuestPfns {
   std::uint8_t version;
 
   static constexpr std::uint64_t kLo = kDecodeMinPfn;
-  static constexpr std::uint64_t kLarge = kLo << 7;  // 2048, where the last octave starts
   static constexpr std::uint64_t kZero = 1024;
   static constexpr unsigned kOffsetBits = 13;
-  static constexpr unsigned kStepBits = 10;
 
   bool large_guests() const { return version >= kLargeGuestsVersion; }
-  std::uint64_t hi() const { return large_guests() ? kDecodeMaxPfn : kDecodeMaxPfnVersion2; }
-  static std::uint64_t plain(std::uint64_t value) {
+  std::uint64_t hi() const { return max_pfn_in_version(version); }
+  static unsigned large_octave(std::uint64_t value) {
+    unsigned large = 0;
+    while (large < 7 && (kLargeBase << (large + 1)) <= value) ++large;
+    return large;
+  }
+  std::uint64_t plain(std::uint64_t value) const {
     unsigned octave = 0;
     while (octave < 7 && (kLo << (octave + 1)) <= value) ++octave;
     if (octave < 7) return (std::uint64_t{octave} << kOffsetBits) | (value - (kLo << octave));
-    unsigned large = 0;
-    while (large < 7 && (kLarge << (large + 1)) <= value) ++large;
-    const std::uint64_t base = kLarge << large;
+    const unsigned large = large_octave(value);
     return (std::uint64_t{7} << kOffsetBits) | (std::uint64_t{large} << kStepBits) |
-           ((value - base) / (base >> kStepBits));
+           ((value - (kLargeBase << large)) / large_step(version, large));
   }
   bool contains(std::uint64_t value) const {
     if (value < kLo || value > hi()) return false;
-    if (value < kLarge) return true;
-    unsigned large = 0;
-    while (large < 7 && (kLarge << (large + 1)) <= value) ++large;
-    return (value - (kLarge << large)) % ((kLarge << large) >> kStepBits) == 0;
+    if (value < kLargeBase) return true;
+    const unsigned large = large_octave(value);
+    return (value - (kLargeBase << large)) % large_step(version, large) == 0;
   }
   std::uint64_t decode(std::uint64_t raw) const {
     const std::uint64_t bits = (raw ^ plain(kZero)) & 0xffff;
@@ -78,9 +96,8 @@ struct GuestPfns {
     const std::uint64_t offset = bits & ((std::uint64_t{1} << kOffsetBits) - 1);
     const std::uint64_t base = kLo << octave;
     if (octave < 7 || !large_guests()) return std::min(base + offset % base, hi());
-    const std::uint64_t large = kLarge << (offset >> kStepBits);
-    const std::uint64_t step = offset & ((std::uint64_t{1} << kStepBits) - 1);
-    return std::min(large + step * (large >> kStepBits), hi());
+    return large_guest_pfns(version, static_cast<unsigned>(offset >> kStepBits),
+                            offset & ((std::uint64_t{1} << kStepBits) - 1));
   }
   std::uint64_t encode(std::uint64_t value) const { return plain(value) ^ plain(kZero); }
 };
@@ -320,6 +337,10 @@ void visit_event_args(Event& e, const Config& c, Visitor& v, std::uint8_t versio
     case EventKind::mem_pressure:
       v.number(e.value, width, Range{0, c.max_pfn, c.max_pfn / 2});
       break;
+    // Version 4.
+    case EventKind::decrease_error:
+      v.choice(e.value, populate_errnos());
+      break;
   }
 }
 
@@ -340,7 +361,21 @@ std::string unused_fields_error(const Event& e) {
 }  // namespace
 
 unsigned event_kinds_in_version(std::uint8_t version) {
-  return version == 1 ? kEventKindsVersion1 : version == 2 ? kEventKindsVersion2 : kEventKinds;
+  switch (version) {
+    case 1:
+      return kEventKindsVersion1;
+    case 2:
+      return kEventKindsVersion2;
+    case 3:
+      return kEventKindsVersion3;
+    default:
+      return kEventKinds;
+  }
+}
+
+std::uint64_t large_guest_pfns(std::uint8_t version, unsigned octave, std::uint64_t step) {
+  return std::min((kLargeBase << octave) + step * large_step(version, octave),
+                  max_pfn_in_version(version));
 }
 
 const std::vector<std::uint64_t>& populate_errnos() {
@@ -426,7 +461,8 @@ void visit_rebalance(HostEvent& e, const HostRun& run, Visitor& v) {
   e.guest = static_cast<std::uint8_t>(down);
   e.peer = static_cast<std::uint8_t>(up);
   const Config& c = run.guests[e.peer];
-  v.number(e.pages, page_width(kFormatVersion, c.max_pfn), Range{0, 2 * c.max_pfn, c.max_pfn / 4});
+  v.number(e.pages, page_width(kHostLayoutVersion, c.max_pfn),
+           Range{0, 2 * c.max_pfn, c.max_pfn / 4});
 }
 
 }  // namespace
@@ -446,7 +482,7 @@ HostRun decode_host(std::span<const std::uint8_t> bytes, Variant first, Variant 
   bool unused = false;
   visitor.flags(run.overcommit, unused);
   run.guests.resize(count);
-  for (Config& config : run.guests) visit_config(config, visitor, kFormatVersion);
+  for (Config& config : run.guests) visit_config(config, visitor, kHostLayoutVersion);
   run.variants.assign(count, others);
   run.variants[0] = first;
   while (!in.at_end()) {
@@ -457,8 +493,9 @@ HostRun decode_host(std::span<const std::uint8_t> bytes, Variant first, Variant 
       visit_rebalance(event, run, visitor);
     } else {
       event.guest = static_cast<std::uint8_t>(selector % count);
-      event.event.kind = static_cast<EventKind>(in.byte() % kEventKinds);
-      visit_event_args(event.event, run.guests[event.guest], visitor, kFormatVersion);
+      event.event.kind =
+          static_cast<EventKind>(in.byte() % event_kinds_in_version(kHostLayoutVersion));
+      visit_event_args(event.event, run.guests[event.guest], visitor, kHostLayoutVersion);
     }
     if (run.events.size() < kDecodeMaxHostEvents) {
       run.events.push_back(std::move(event));
@@ -481,7 +518,7 @@ std::string encodable(const HostRun& run) {
   CheckVisitor check{"", {}};
   for (std::size_t i = 0; i < copy.guests.size(); ++i) {
     check.what = "guest " + std::to_string(i);
-    visit_config(copy.guests[i], check, kFormatVersion);
+    visit_config(copy.guests[i], check, kHostLayoutVersion);
     if (!check.error.empty()) return check.error;
   }
   for (std::size_t i = 0; i < copy.events.size(); ++i) {
@@ -489,8 +526,9 @@ std::string encodable(const HostRun& run) {
     check.what = "event #" + std::to_string(i);
     if (e.action == HostAction::guest) {
       if (e.pages != 0 || e.peer != 0) return check.what + ": a guest's event has no peer or pages";
-      if (static_cast<unsigned>(e.event.kind) >= kEventKinds) return check.what + ": unknown kind";
-      visit_event_args(e.event, copy.guests[e.guest], check, kFormatVersion);
+      if (static_cast<unsigned>(e.event.kind) >= event_kinds_in_version(kHostLayoutVersion))
+        return check.what + ": unknown kind";
+      visit_event_args(e.event, copy.guests[e.guest], check, kHostLayoutVersion);
       if (std::string why = unused_fields_error(e.event); !why.empty())
         return check.what + ": " + why;
     } else {
@@ -510,12 +548,12 @@ std::vector<std::uint8_t> encode(const HostRun& run) {
   EncodeVisitor visitor{out};
   bool unused = false;
   visitor.flags(copy.overcommit, unused);
-  for (Config& config : copy.guests) visit_config(config, visitor, kFormatVersion);
+  for (Config& config : copy.guests) visit_config(config, visitor, kHostLayoutVersion);
   for (HostEvent& e : copy.events) {
     if (e.action == HostAction::guest) {
       out.push_back(e.guest);
       out.push_back(static_cast<std::uint8_t>(e.event.kind));
-      visit_event_args(e.event, copy.guests[e.guest], visitor, kFormatVersion);
+      visit_event_args(e.event, copy.guests[e.guest], visitor, kHostLayoutVersion);
     } else {
       out.push_back(static_cast<std::uint8_t>(
           kHostToolstackSelector | (e.action == HostAction::rebalance_in_flight ? 1 : 0)));

@@ -23,11 +23,18 @@ namespace balloonbench {
 // The first byte of every encoded run. Bump it when a byte string would decode to a
 // different run, and keep decoding the old versions: version 1 knows the first 19
 // event kinds, version 2 adds release_driver_page, sysfs_target_kb and sysfs_target,
-// version 3 reads guests of up to kDecodeMaxPfn pfns (docs/encoding.md).
-inline constexpr std::uint8_t kFormatVersion = 3;
+// version 3 reads guests of up to kDecodeMaxPfnVersion3 pfns and adds sysfs_knob and
+// mem_pressure, version 4 adds decrease_error and guests of up to kDecodeMaxPfn pfns
+// (docs/encoding.md).
+inline constexpr std::uint8_t kFormatVersion = 4;
 inline constexpr std::uint8_t kOldestFormatVersion = 1;
 // The first version whose guests go past kDecodeMaxPfnVersion2 pfns.
 inline constexpr std::uint8_t kLargeGuestsVersion = 3;
+// The first version whose largest octave reaches past 1 GiB, to kDecodeMaxPfn.
+inline constexpr std::uint8_t kHugeGuestsVersion = 4;
+// The layout a host's configurations and guest events are read with (docs/encoding.md,
+// "Hosts"): version 3's, so that a host file keeps its meaning.
+inline constexpr std::uint8_t kHostLayoutVersion = 3;
 
 // The number of event kinds a version's kind byte is read modulo.
 unsigned event_kinds_in_version(std::uint8_t version);
@@ -37,8 +44,14 @@ unsigned event_kinds_in_version(std::uint8_t version);
 // eight is a large guest (more than 2,048 pfns, up to kDecodeMaxPfn), whose boot
 // costs what balloon_init does for the pfns it balloons.
 inline constexpr std::uint64_t kDecodeMinPfn = 16;
-inline constexpr std::uint64_t kDecodeMaxPfn = 262144;
+// Version 4's largest octave starts at 1 GiB (2^18 pfns) and goes in steps of 512
+// pfns, so that it holds 2 GiB exactly, where 2.6.18's minimum_target() changes slope.
+inline constexpr std::uint64_t kDecodeMaxPfn = (std::uint64_t{1} << 18) + 1023 * 512;
+inline constexpr std::uint64_t kDecodeMaxPfnVersion3 = std::uint64_t{1} << 18;
 inline constexpr std::uint64_t kDecodeMaxPfnVersion2 = 2048;
+// The size of a large guest in version `version`'s octave `octave` (1 to 7: 2048 *
+// 2^octave pfns on) at step `step` (0 to 1023) of it, capped at that version's largest.
+std::uint64_t large_guest_pfns(std::uint8_t version, unsigned octave, std::uint64_t step);
 // A large guest (version 3 on, more than kDecodeMaxPfnVersion2 pfns) reads its fields
 // in pages in windows of this many pages around where it booted (docs/encoding.md), so
 // that a decoded run boots and moves a few batches, as on a small guest, whatever its
@@ -50,7 +63,7 @@ inline constexpr std::size_t kMaxProcWriteBytes = 72;  // past the 64-byte buffe
 inline constexpr std::size_t kMaxSysfsBytes = 32;      // any number with a suffix and some junk
 inline constexpr std::uint64_t kMaxAllocEmpty = 64;
 
-// The errno values a negative populate may answer, in encoding order.
+// The errno values a negative populate or decrease may answer, in encoding order.
 const std::vector<std::uint64_t>& populate_errnos();
 
 struct DecodeInfo {

@@ -13,7 +13,7 @@ constexpr const char* kEventNames[] = {
     "alloc_empty",     "free_empty",      "run_work",       "tick",           "host_take",
     "host_free",       "set_max_pages",   "populate_limit", "populate_error", "alloc_fail",
     "in_flight",       "timer_late",      "delay_work",     "decrease_short", "release_driver_page",
-    "sysfs_target_kb", "sysfs_target",    "sysfs_knob",     "mem_pressure"};
+    "sysfs_target_kb", "sysfs_target",    "sysfs_knob",     "mem_pressure",   "decrease_error"};
 static_assert(std::size(kEventNames) == kEventKinds, "every EventKind needs its name, in order");
 
 constexpr const char* kInFlightNames[] = {"set_target", "host_take", "host_free", "set_max_pages"};
@@ -92,6 +92,8 @@ std::string to_text(const Event& event) {
              number(event.value);
     case EventKind::decrease_short:
       return out + " " + number(event.value) + " (breaks Xen's contract)";
+    case EventKind::decrease_error:
+      return out + " -" + number(event.value) + " (breaks Xen's contract)";
     case EventKind::sysfs_knob:
       return out + " " + backoff_knob_name(static_cast<BackoffKnob>(event.value % kBackoffKnobs)) +
              " " + quote_bytes(event.bytes);
@@ -150,6 +152,7 @@ Event sysfs_knob(BackoffKnob knob, std::string text) {
   return make(EventKind::sysfs_knob, static_cast<std::uint64_t>(knob), 0, std::move(text));
 }
 Event mem_pressure(std::uint64_t pages) { return make(EventKind::mem_pressure, pages); }
+Event decrease_error(std::uint64_t error) { return make(EventKind::decrease_error, error); }
 }  // namespace events
 
 std::string to_text(const Config& config) {

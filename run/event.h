@@ -42,8 +42,10 @@ enum class EventKind : std::uint8_t {
   // Format version 3: Linux's driver (variant mainline).
   sysfs_knob,    // value: BackoffKnob; bytes: what root writes to that sysfs file
   mem_pressure,  // value: pages the guest's own use keeps out of si_mem_available()
+  // Format version 4.
+  decrease_error,  // value: the next decrease answers -value (breaks Xen's contract; knob)
 };
-inline constexpr unsigned kEventKinds = static_cast<unsigned>(EventKind::mem_pressure) + 1;
+inline constexpr unsigned kEventKinds = static_cast<unsigned>(EventKind::decrease_error) + 1;
 
 // What happens between a hypercall's request and its answer.
 enum class InFlightAction : std::uint8_t { set_target, host_take, host_free, set_max_pages };
@@ -95,6 +97,7 @@ Event sysfs_target_kb(std::string text, bool capable = true);
 Event sysfs_target(std::string text, bool capable = true);
 Event sysfs_knob(BackoffKnob knob, std::string text);
 Event mem_pressure(std::uint64_t pages);
+Event decrease_error(std::uint64_t error);
 }  // namespace events
 
 // One line describing the event, e.g. `set_target 900` or `proc_write "512M\n"`.

@@ -262,7 +262,7 @@ void Recorder::max_pages_set() {
   if (trace_ != nullptr) add(TraceKind::note, "max_pages is now " + n(sim_.max_pages()));
 }
 
-void Recorder::decrease_short_ignored() {
+void Recorder::contract_break_ignored() {
   if (trace_ != nullptr) add(TraceKind::note, "ignored: the contract_breaks knob is off");
 }
 

@@ -77,7 +77,7 @@ class Recorder {
   void work_not_run();
   void host_moved(bool taken, std::uint64_t frames);
   void max_pages_set();
-  void decrease_short_ignored();
+  void contract_break_ignored();
   void proc_write(long rc);
   void store_returned(long rc);  // a sysfs store
   void proc_read(std::string text);

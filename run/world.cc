@@ -308,6 +308,7 @@ void World::apply(const Event& event) {
     case EventKind::timer_late:
     case EventKind::delay_work:
     case EventKind::decrease_short:
+    case EventKind::decrease_error:
     case EventKind::mem_pressure:
       apply_fault(event);
       break;
@@ -436,10 +437,13 @@ void World::apply_fault(const Event& event) {
       sim_.arm_mem_pressure(event.value);
       break;
     case EventKind::decrease_short:
-      if (sim_.config().contract_breaks) {
+    case EventKind::decrease_error:
+      if (!sim_.config().contract_breaks) {
+        recorder_.contract_break_ignored();
+      } else if (event.kind == EventKind::decrease_short) {
         sim_.arm_decrease_short(event.value);
       } else {
-        recorder_.decrease_short_ignored();
+        sim_.arm_decrease_error(event.value);
       }
       break;
     default:

@@ -188,7 +188,7 @@ void Sim::assert_host_conserved(const char* after) const {
 // limit allow. PV guests get the new mfns written back; auto-translated guests get
 // the frames in Xen's physmap and their extents left as gpfns.
 long Sim::populate_physmap(Reservation& reservation) {
-  PopulateFault fault{false, ~std::uint64_t{0}};
+  AnswerFault fault{false, ~std::uint64_t{0}};
   if (!populate_faults_.empty()) {
     fault = populate_faults_.front();
     populate_faults_.pop_front();
@@ -224,10 +224,14 @@ long Sim::populate_physmap(Reservation& reservation) {
 long Sim::decrease_reservation(Reservation& reservation) {
   std::uint64_t limit = reservation.nr_extents;
   if (!decrease_faults_.empty()) {
-    const std::uint64_t answer = decrease_faults_.front();
+    const AnswerFault fault = decrease_faults_.front();
     decrease_faults_.pop_front();
-    if (config_.contract_breaks && answer < limit) {
-      limit = answer;
+    if (config_.contract_breaks && fault.error) {
+      contract_broken_ = true;
+      return -static_cast<long>(fault.value);
+    }
+    if (config_.contract_breaks && fault.value < limit) {
+      limit = fault.value;
       contract_broken_ = true;
     }
   }
@@ -408,7 +412,14 @@ void Sim::arm_populate_error(std::uint64_t error) {
 
 void Sim::arm_decrease_short(std::uint64_t answer) {
   if (config_.contract_breaks && decrease_faults_.size() < kMaxArmedFaults) {
-    decrease_faults_.push_back(answer);
+    decrease_faults_.push_back({false, answer});
+  }
+}
+
+void Sim::arm_decrease_error(std::uint64_t error) {
+  const std::uint64_t errno_value = std::clamp<std::uint64_t>(error, 1, kMaxErrno);
+  if (config_.contract_breaks && decrease_faults_.size() < kMaxArmedFaults) {
+    decrease_faults_.push_back({true, errno_value});
   }
 }
 

@@ -118,6 +118,8 @@ class Sim final : public Env {
   void arm_populate_limit(std::uint64_t limit);
   void arm_populate_error(std::uint64_t error);
   void arm_decrease_short(std::uint64_t answer);
+  // The next decrease answers -error, having removed nothing (only with contract_breaks).
+  void arm_decrease_error(std::uint64_t error);
   void arm_alloc_failures(std::uint64_t skip, std::uint64_t count);
   void arm_timer_late(std::uint64_t delay_jiffies);
   void delay_work(std::uint64_t delay_jiffies);
@@ -204,7 +206,8 @@ class Sim final : public Env {
   void end_step();
 
  private:
-  struct PopulateFault {
+  // A populate's or a decrease's armed answer: at most `value` extents, or -value.
+  struct AnswerFault {
     bool error;
     std::uint64_t value;
   };
@@ -280,8 +283,8 @@ class Sim final : public Env {
   std::uint64_t lent_count_ = 0;  // pfns lent to backends
 
   // Armed faults.
-  std::deque<PopulateFault> populate_faults_;
-  std::deque<std::uint64_t> decrease_faults_;
+  std::deque<AnswerFault> populate_faults_;
+  std::deque<AnswerFault> decrease_faults_;
   std::uint64_t alloc_skip_ = 0;
   std::uint64_t alloc_fail_ = 0;
   bool contract_broken_ = false;

@@ -43,7 +43,8 @@ balloonbench::Run every_kind_run() {
                 events::sysfs_target_kb("3600\n", false),
                 events::sysfs_target("512M"),
                 events::sysfs_knob(BackoffKnob::max_retry_count, "0x8\n"),
-                events::mem_pressure(300)};
+                events::mem_pressure(300),
+                events::decrease_error(22)};
   return run;
 }
 
@@ -164,17 +165,66 @@ TEST(Codec, ALargeGuestIsOneOfItsOctavesSteps) {
 }
 
 TEST(Codec, OneEighthOfGuestsAreLargeAndReachTheLargestSize) {
+  // Version 4's last large octave goes from 1 GiB in steps of 512 pfns: each of its
+  // 1,024 sizes once, 2 GiB (where 2.6.18's minimum_target() changes slope) among them.
   int large = 0;
   int largest = 0;
+  int at_least_2gib = 0;
+  bool exactly_2gib = false;
   for (unsigned raw = 0; raw < 65536; ++raw) {
     const std::vector<std::uint8_t> bytes{kFormatVersion, static_cast<std::uint8_t>(raw & 0xff),
                                           static_cast<std::uint8_t>(raw >> 8)};
     const std::uint64_t pfns = decode(bytes).config.max_pfn;
     if (pfns >= 2048) ++large;
     if (pfns == kDecodeMaxPfn) ++largest;
+    if (pfns >= 524288) ++at_least_2gib;
+    if (pfns == 524288) exactly_2gib = true;
   }
   EXPECT_EQ(large, 8192);
-  EXPECT_EQ(largest, 1024);
+  EXPECT_EQ(largest, 1);
+  EXPECT_EQ(at_least_2gib, 512);
+  EXPECT_TRUE(exactly_2gib);
+  EXPECT_EQ(kDecodeMaxPfn, 785920U);
+}
+
+TEST(Codec, Version3FilesKeepTheirMeaning) {
+  // Version 3 capped guests at 1 GiB and knew 24 kinds: its last large octave reads
+  // as 262,144 pfns whatever the step, and a kind byte of 24 is set_target.
+  balloonbench::Run run;
+  run.config.max_pfn = run.config.max_low_pfn = run.config.max_pages = 524288;
+  run.config.nr_pages = 524288 - 100;
+  run.events = {events::run_work()};
+  std::vector<std::uint8_t> bytes = encode(run);
+  EXPECT_EQ(decode(bytes).config.max_pfn, 524288U);
+  bytes.back() = static_cast<std::uint8_t>(EventKind::decrease_error);
+  bytes.push_back(2);  // the third of the errnos, 14
+  EXPECT_EQ(decode(bytes).events.back(), events::decrease_error(14));
+  bytes[0] = 3;
+  DecodeInfo info;
+  const balloonbench::Run old = decode(bytes, &info);
+  EXPECT_EQ(info.read_as, 3U);
+  EXPECT_EQ(old.config.max_pfn, kDecodeMaxPfnVersion3);
+  ASSERT_FALSE(old.events.empty());
+  EXPECT_EQ(old.events.front().kind, EventKind::set_target);
+  EXPECT_EQ(event_kinds_in_version(3), 24U);
+}
+
+TEST(Codec, HostsKeepVersion3sLayout) {
+  // A host's guests and events are read as version 3 reads them: no guest past 1 GiB,
+  // no decrease_error.
+  HostRun host =
+      decode_host(std::vector<std::uint8_t>{kHostFormatVersion, 0}, Variant::fixed, Variant::fixed);
+  ASSERT_EQ(host.guests.size(), 2U);
+  host.events = {HostEvent{}};
+  host.events[0].event = events::run_work();
+  ASSERT_EQ(encodable(host), "");
+  host.events[0].event = events::decrease_error(12);
+  EXPECT_NE(encodable(host).find("unknown kind"), std::string::npos) << encodable(host);
+  host.events[0].event = events::run_work();
+  Config& big = host.guests[1];
+  big.max_pfn = big.max_low_pfn = big.max_pages = 524288;
+  big.nr_pages = 524288 - 100;
+  EXPECT_NE(encodable(host).find("524288"), std::string::npos) << encodable(host);
 }
 
 TEST(Codec, Version2FilesKeepTheirMeaning) {

@@ -518,6 +518,48 @@ TEST(EmptyPages, AutoTranslatedZeroAnswerBreaksBothVariants) {
   }
 }
 
+TEST(EmptyPages, AutoTranslatedRefusedReleaseGivesUpAndKeepsThePage) {
+  // An error answer to the one-page decrease: the page goes back to the allocator,
+  // the pages already given up join the balloon, and nothing is lent. The driver
+  // recovers, so no invariant breaks, on either variant of the 2.6.18 driver.
+  Config config = small_guest();
+  config.auto_translated = true;
+  config.contract_breaks = true;
+  for (const Variant variant : {Variant::fixed, Variant::legacy}) {
+    World world(config, {variant, Mutation::none, nullptr});
+    const std::uint64_t balloon = world.core().balloon_low() + world.core().balloon_high();
+    world.step(events::decrease_short(1));  // the first page goes (1 of 1 asked)
+    world.step(events::decrease_error(12));
+    world.step(events::alloc_empty(4));
+    EXPECT_EQ(world.lent_pages(), 0U) << variant_name(variant);
+    EXPECT_EQ(world.core().current_pages(), 511U) << variant_name(variant);
+    EXPECT_EQ(world.sim().tot_pages(), 511U) << variant_name(variant);
+    EXPECT_EQ(world.core().balloon_low() + world.core().balloon_high(), balloon + 1)
+        << variant_name(variant);
+    EXPECT_TRUE(world.violations().empty()) << describe(world.violations());
+    world.finish();
+    EXPECT_EQ(world.outcome(), Outcome::clean) << describe(world.violations());
+  }
+}
+
+TEST(EmptyPages, DecreaseErrorIsIgnoredWithoutTheContractBreaksKnob) {
+  Config config = small_guest();
+  config.auto_translated = true;
+  Trace trace;
+  World world(config, {Variant::fixed, Mutation::none, &trace});
+  world.step(events::decrease_error(12));
+  world.step(events::alloc_empty(4));
+  EXPECT_EQ(world.lent_pages(), 4U);
+  EXPECT_NE(trace.to_text().find("ignored: the contract_breaks knob is off"), std::string::npos);
+}
+
+TEST(EmptyPages, PvRefusedReleaseIsABug) {
+  Config config = small_guest();
+  config.contract_breaks = true;
+  const RunResult result = run_events(config, {events::decrease_error(12), events::alloc_empty(4)});
+  EXPECT_EQ(result.outcome, Outcome::expected_crash) << describe(result);
+}
+
 TEST(EmptyPages, FreeingAPageWithAnotherCountIsABug) {
   // free_empty_pages takes back pages it lent, each with the one reference
   // alloc_empty_pages left it; a page free in the allocator has none.

@@ -60,6 +60,8 @@ std::vector<Seed> event_seeds() {
   capped.max_pages = 180;
   Config breaks = guest(128, 128, 0, 0);
   breaks.contract_breaks = true;
+  Config translated_breaks = translated;
+  translated_breaks.contract_breaks = true;
   Config big = guest(2048, 128, 2048, 1024);
   big.max_pages = 4096;
   return {
@@ -113,6 +115,12 @@ std::vector<Seed> event_seeds() {
                 host_free(125), tick(100), tick(200)}),
       // A PV guest gives a lent page's frame back and Xen answers 0: BUG_ON(ret != 1).
       run_seed("contract-break", breaks, {decrease_short(0), alloc_empty(4), run_work()}),
+      // An auto-translated guest lends two pages, then Xen refuses the one-extent
+      // decrease of the fourth page of the next four: 2.6.18's alloc_empty_pages frees
+      // that page, balloons the three it gave up and returns nothing.
+      run_seed("refused-release", translated_breaks,
+               {alloc_empty(2), decrease_short(1), decrease_short(1), decrease_short(1),
+                decrease_error(16), alloc_empty(4), run_work()}),
       // A retry timer still pending from a partial increase when the next increase
       // meets a host with nothing free.
       run_seed("pending-timer-under-pressure", guest(256, 128, 40, 0),
@@ -137,6 +145,10 @@ std::vector<Seed> event_seeds() {
       run_seed("big-swings", big,
                {set_target(1900), run_work(), set_target(100), run_work(), set_target(4000),
                 run_work()}),
+      // A guest of 2 GiB exactly, booted with all but 1,000 of its pages: where 2.6.18's
+      // minimum_target() takes its last slope. Its targets move a batch or two.
+      run_seed("two-gib-guest", guest(524288, 523288, 2000, 500),
+               {set_target(522700), run_work(), set_target(523900), run_work(), proc_read()}),
       // Linux's driver (variant mainline); the others ignore these events or read them
       // as what they are to them. A backend borrows every ballooned page; the thread,
       // finding the balloon empty, cancels; the pages come back.

@@ -652,6 +652,7 @@ std::optional<LaneKind> lane_of(EventKind kind) {
     case EventKind::timer_late:
     case EventKind::delay_work:
     case EventKind::decrease_short:
+    case EventKind::decrease_error:
     case EventKind::mem_pressure:
       return LaneKind::fault;
     case EventKind::sysfs_knob:
@@ -725,6 +726,8 @@ std::string event_value(const Event& event) {
       return value + " j";
     case EventKind::decrease_short:
       return "answers " + value;
+    case EventKind::decrease_error:
+      return "answers -" + value;
     case EventKind::driver_allowance:
       return "allowance " + std::to_string(static_cast<std::int64_t>(event.value));
     case EventKind::sysfs_knob:
