@@ -356,11 +356,14 @@ void Checker::check_ledger_totals() {
 
 // ledger: a pfn is exactly one of populated, ballooned or lent, and it is in the
 // guest allocator exactly when it is populated.
+// Each pfn's state is read once (Sim::pfn_state): a pfn nothing wrote has its boot
+// state computed, which a read per field would repeat.
 void Checker::check_ledger(pfn_t pfn) {
-  const bool populated = sim_.populated(pfn);
+  const PfnState state = sim_.pfn_state(pfn);
+  const bool populated = state.p2m != kInvalidP2mEntry;
   const bool ballooned = in_list(pfn);
-  const bool lent = sim_.lent(pfn);
-  const bool in_allocator = sim_.page_state(pfn) == PageState::free;
+  const bool lent = state.lent != 0;
+  const bool in_allocator = state.page_state == PageState::free;
   if (int{populated} + int{ballooned} + int{lent} != 1 || populated != in_allocator) {
     report(InvariantId::ledger, "pfn " + n(pfn) + " is populated=" + n(populated) +
                                     " ballooned=" + n(ballooned) + " lent=" + n(lent) +
@@ -375,33 +378,38 @@ void Checker::check_ledger(pfn_t pfn) {
 // with no frame: a translated guest's alloc_empty_pages leaves the PTE of the gfn it
 // gave away in place, as the original does.
 void Checker::check_p2m(pfn_t pfn) {
-  const mfn_t mfn = sim_.p2m_entry(pfn);
+  const PfnState state = sim_.pfn_state(pfn);
+  const mfn_t mfn = state.p2m;
+  const mfn_t mapped = state.mapped;
   const bool translated = sim_.config().auto_translated;
   const bool pv_lowmem = !translated && !sim_.page_high_mem(pfn);
   if (mfn == kInvalidP2mEntry) {
-    if (pv_lowmem && sim_.mapping(pfn) != kInvalidP2mEntry) {
-      report(InvariantId::p2m, "pfn " + n(pfn) + " has no P2M entry but the kernel still maps " +
-                                   frame_text(sim_.mapping(pfn)));
+    if (pv_lowmem && mapped != kInvalidP2mEntry) {
+      report(InvariantId::p2m,
+             "pfn " + n(pfn) + " has no P2M entry but the kernel still maps " + frame_text(mapped));
     }
     return;
   }
-  if (in_list(pfn) || sim_.lent(pfn)) {
-    report(InvariantId::p2m, std::string(in_list(pfn) ? "ballooned" : "lent") + " pfn " + n(pfn) +
+  if (const bool ballooned = in_list(pfn); ballooned || state.lent != 0) {
+    report(InvariantId::p2m, std::string(ballooned ? "ballooned" : "lent") + " pfn " + n(pfn) +
                                  " has a valid P2M entry, " + frame_text(mfn));
-  } else if (!sim_.frame_valid(mfn) || sim_.owner(mfn) != FrameOwner::self) {
+    return;
+  }
+  const FrameState frame = sim_.frame_valid(mfn) ? sim_.frame_state(mfn - kMfnBase) : FrameState{};
+  const pfn_t m2p = frame.m2p == kNoPfn32 ? kInvalidP2mEntry : frame.m2p;
+  if (!sim_.frame_valid(mfn) || frame.owner != FrameOwner::self) {
     report(InvariantId::p2m,
            "pfn " + n(pfn) + " maps " + frame_text(mfn) + ", which the domain does not own");
-  } else if (sim_.m2p(mfn) != pfn) {
+  } else if (m2p != pfn) {
     report(InvariantId::p2m, "pfn " + n(pfn) + " maps " + frame_text(mfn) +
-                                 " but the M2P maps that frame to pfn " + n(sim_.m2p(mfn)));
-  } else if (pv_lowmem && sim_.mapping(pfn) != mfn) {
+                                 " but the M2P maps that frame to pfn " + n(m2p));
+  } else if (pv_lowmem && mapped != mfn) {
     report(InvariantId::p2m, "pfn " + n(pfn) + " has P2M " + frame_text(mfn) +
-                                 " but the kernel maps " + frame_text(sim_.mapping(pfn)));
-  } else if (translated && !sim_.page_high_mem(pfn) && sim_.mapping(pfn) != pfn) {
+                                 " but the kernel maps " + frame_text(mapped));
+  } else if (translated && !sim_.page_high_mem(pfn) && mapped != pfn) {
     report(InvariantId::p2m,
            "translated pfn " + n(pfn) + " is populated but the kernel maps " +
-               (sim_.mapping(pfn) == kInvalidP2mEntry ? std::string("nothing")
-                                                      : "gfn " + n(sim_.mapping(pfn))) +
+               (mapped == kInvalidP2mEntry ? std::string("nothing") : "gfn " + n(mapped)) +
                " there");
   }
 }
@@ -416,8 +424,9 @@ void Checker::check_frames_owned() {
 // p2m: a frame the domain owns is the P2M entry of its M2P pfn. False after a report.
 bool Checker::check_frame_owned(std::uint64_t frame) {
   const mfn_t mfn = kMfnBase + frame;
-  if (sim_.owner(mfn) != FrameOwner::self) return true;
-  const pfn_t pfn = sim_.m2p(mfn);
+  const FrameState state = sim_.frame_state(frame);
+  if (state.owner != FrameOwner::self) return true;
+  const pfn_t pfn = state.m2p == kNoPfn32 ? kInvalidP2mEntry : state.m2p;
   if (pfn < sim_.config().max_pfn && sim_.p2m_entry(pfn) == mfn) return true;
   report(InvariantId::p2m,
          "the domain owns " + frame_text(mfn) + " (M2P pfn " + n(pfn) + ") but no pfn maps it");
