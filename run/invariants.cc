@@ -248,14 +248,12 @@ void Checker::step_finished() {
   check_list_totals();
   check_max_pages();
   for (const pfn_t pfn : sim_.dirty_pfns()) {
-    check_ledger(pfn);
-    check_p2m(pfn);
+    check_pfn(pfn);
   }
   // A pfn that moved on the list but nowhere else (a list bug) is checked here.
   for (const pfn_t pfn : list_touched_) {
     if (sim_.dirty(pfn)) continue;
-    check_ledger(pfn);
-    check_p2m(pfn);
+    check_pfn(pfn);
   }
   list_touched_.clear();
 }
@@ -277,8 +275,7 @@ void Checker::boot_check() {
   check_list_totals();
   check_max_pages();
   for (const pfn_t pfn : list_touched_) {
-    check_ledger(pfn);
-    check_p2m(pfn);
+    check_pfn(pfn);
   }
   list_touched_.clear();
 }
@@ -313,8 +310,7 @@ void Checker::epilogue_check() {
     }
   }
   for (const pfn_t pfn : epilogue_pfns_) {
-    check_ledger(pfn);
-    check_p2m(pfn);
+    check_pfn(pfn);
     // The frame that backed the pfn at boot may have been left behind by it: a
     // frame nothing wrote still says it backs that pfn.
     const mfn_t boot = sim_.boot_p2m(pfn);
@@ -332,8 +328,7 @@ void Checker::full_scan() {
   check_max_pages();
   check_frames_owned();
   for (pfn_t pfn = 0; pfn < sim_.config().max_pfn; ++pfn) {
-    check_ledger(pfn);
-    check_p2m(pfn);
+    check_pfn(pfn);
   }
 }
 
@@ -356,12 +351,17 @@ void Checker::check_ledger_totals() {
 
 // ledger: a pfn is exactly one of populated, ballooned or lent, and it is in the
 // guest allocator exactly when it is populated.
-// Each pfn's state is read once (Sim::pfn_state): a pfn nothing wrote has its boot
-// state computed, which a read per field would repeat.
-void Checker::check_ledger(pfn_t pfn) {
+// ledger and p2m of one pfn, from its state read once (Sim::pfn_state): a pfn nothing
+// wrote has its boot state computed, which a read per field would repeat.
+void Checker::check_pfn(pfn_t pfn) {
   const PfnState state = sim_.pfn_state(pfn);
-  const bool populated = state.p2m != kInvalidP2mEntry;
   const bool ballooned = in_list(pfn);
+  check_ledger(pfn, state, ballooned);
+  check_p2m(pfn, state, ballooned);
+}
+
+void Checker::check_ledger(pfn_t pfn, const PfnState& state, bool ballooned) {
+  const bool populated = state.p2m != kInvalidP2mEntry;
   const bool lent = state.lent != 0;
   const bool in_allocator = state.page_state == PageState::free;
   if (int{populated} + int{ballooned} + int{lent} != 1 || populated != in_allocator) {
@@ -377,8 +377,7 @@ void Checker::check_ledger(pfn_t pfn) {
 // translated guest's the pfn itself. Only a PV guest must also have unmapped a pfn
 // with no frame: a translated guest's alloc_empty_pages leaves the PTE of the gfn it
 // gave away in place, as the original does.
-void Checker::check_p2m(pfn_t pfn) {
-  const PfnState state = sim_.pfn_state(pfn);
+void Checker::check_p2m(pfn_t pfn, const PfnState& state, bool ballooned) {
   const mfn_t mfn = state.p2m;
   const mfn_t mapped = state.mapped;
   const bool translated = sim_.config().auto_translated;
@@ -390,7 +389,7 @@ void Checker::check_p2m(pfn_t pfn) {
     }
     return;
   }
-  if (const bool ballooned = in_list(pfn); ballooned || state.lent != 0) {
+  if (ballooned || state.lent != 0) {
     report(InvariantId::p2m, std::string(ballooned ? "ballooned" : "lent") + " pfn " + n(pfn) +
                                  " has a valid P2M entry, " + frame_text(mfn));
     return;
