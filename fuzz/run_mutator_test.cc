@@ -6,6 +6,7 @@
 // own byte mutation.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <set>
 #include <vector>
@@ -18,9 +19,9 @@ namespace {
 
 std::vector<std::uint8_t> mutated(std::vector<std::uint8_t> input, std::size_t max_size,
                                   unsigned seed) {
+  const std::size_t given = std::min(input.size(), max_size);
   input.resize(std::max(input.size(), max_size));
-  const std::size_t size =
-      mutate_run(input.data(), std::min(input.size(), max_size), max_size, seed, nullptr);
+  const std::size_t size = mutate_run(input.data(), given, max_size, seed, nullptr);
   input.resize(size);
   return input;
 }
@@ -50,9 +51,10 @@ TEST(RunMutator, TheSameInputAndSeedGiveTheSameOutput) {
 }
 
 TEST(RunMutator, KeepsWithinTheSizeAllowed) {
-  std::vector<std::uint8_t> input;
-  for (unsigned seed = 1; seed <= 200; ++seed) input = mutated(input, 512, seed);
-  ASSERT_GT(input.size(), 40U);
+  balloonbench::Run run;
+  run.events.assign(30, events::set_target(600));
+  const std::vector<std::uint8_t> input = encode(run);
+  ASSERT_GT(input.size(), 80U);
   for (unsigned seed = 1; seed <= 200; ++seed) {
     EXPECT_LE(mutated(input, 40, seed).size(), 40U) << seed;
   }
@@ -93,21 +95,42 @@ TEST(RunMutator, ReachesEveryKindAndTheBoundaries) {
   EXPECT_TRUE(balloons_down);
 }
 
-// An input of fewer than two events (an empty corpus's first) becomes a whole run: a
-// guest and several draws of the boundaries, not one event at a time.
+// An input of fewer than two events (an empty corpus's first, or a run of one event)
+// becomes a whole run: a new guest and several draws of the boundaries, not one event
+// at a time. So does one in ten of the longer runs it changes as runs.
 TEST(RunMutator, TurnsAnAlmostEmptyInputIntoAWholeRun) {
-  std::size_t events = 0;
-  std::size_t whole = 0;
-  std::set<std::uint64_t> guests;
-  for (unsigned seed = 1; seed <= 300; ++seed) {
-    const balloonbench::Run run = decode(mutated({}, 512, seed));
-    events += run.events.size();
-    if (run.events.size() >= 2) ++whole;
-    guests.insert(run.config.max_pfn);
+  balloonbench::Run one;
+  one.config.max_pfn = one.config.max_low_pfn = one.config.max_pages = 100;
+  one.config.nr_pages = 50;
+  one.events = {events::run_work()};
+  for (const std::vector<std::uint8_t>& input : {std::vector<std::uint8_t>{}, encode(one)}) {
+    std::size_t events = 0;
+    std::size_t whole = 0;
+    std::set<std::uint64_t> guests;
+    for (unsigned seed = 1; seed <= 300; ++seed) {
+      const balloonbench::Run run = decode(mutated(input, 512, seed));
+      events += run.events.size();
+      if (run.events.size() >= 2) ++whole;
+      guests.insert(run.config.max_pfn);
+    }
+    EXPECT_GE(events, 300U * 5) << input.size();
+    EXPECT_GE(whole, 270U) << input.size();
+    EXPECT_GE(guests.size(), 100U) << input.size();
   }
-  EXPECT_GE(events, 300U * 5);
-  EXPECT_GE(whole, 270U);
-  EXPECT_GE(guests.size(), 100U);
+  // A run of 40 events and a guest of 100 pfns: a fresh run replaces all of them.
+  balloonbench::Run long_run = one;
+  long_run.events.assign(40, events::proc_read());
+  const std::vector<std::uint8_t> input = encode(long_run);
+  int fresh = 0;
+  for (unsigned seed = 1; seed <= 2000; ++seed) {
+    const balloonbench::Run run = decode(mutated(input, 512, seed));
+    if (std::none_of(run.events.begin(), run.events.end(),
+                     [](const Event& e) { return e.kind == EventKind::proc_read; })) {
+      ++fresh;
+    }
+  }
+  EXPECT_GT(fresh, 150);  // a tenth of the 2,000 is 200
+  EXPECT_LT(fresh, 260);
 }
 
 std::size_t g_byte_calls = 0;

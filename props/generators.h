@@ -25,7 +25,7 @@ void showValue(const Config& config, std::ostream& os);
 namespace props {
 
 // A guest: mostly small (fast runs), sometimes above 512 pfns (full batches), one in
-// 21 large (4096 to 262,144 pfns, mostly populated: above minimum_target(), so
+// 21 large (4096 to 785,920 pfns, mostly populated: above minimum_target(), so
 // targets balloon it down), sometimes with highmem or auto-translated.
 // contract_breaks is off: properties judge the driver under legal behaviour.
 inline constexpr std::uint64_t kLargeGuestPfns = 2048;  // larger is a large guest

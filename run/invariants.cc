@@ -349,8 +349,6 @@ void Checker::check_ledger_totals() {
   }
 }
 
-// ledger: a pfn is exactly one of populated, ballooned or lent, and it is in the
-// guest allocator exactly when it is populated.
 // ledger and p2m of one pfn, from its state read once (Sim::pfn_state): a pfn nothing
 // wrote has its boot state computed, which a read per field would repeat.
 void Checker::check_pfn(pfn_t pfn) {
@@ -359,6 +357,9 @@ void Checker::check_pfn(pfn_t pfn) {
   check_ledger(pfn, state, ballooned);
   check_p2m(pfn, state, ballooned);
 }
+
+// ledger: a pfn is exactly one of populated, ballooned or lent, and it is in the
+// guest allocator exactly when it is populated.
 
 void Checker::check_ledger(pfn_t pfn, const PfnState& state, bool ballooned) {
   const bool populated = state.p2m != kInvalidP2mEntry;

@@ -2,8 +2,9 @@
 // machine frames, one domain with tot_pages and max_pages, the guest's page
 // allocator, P2M table and kernel mappings, virtual jiffies, one retry timer and one
 // work item. Faults are armed here, in the environment, and bend only legal
-// behaviour; the one exception (a short decrease answer) needs the contract_breaks
-// knob. There is no clock and no hidden randomness: the same calls give the same run.
+// behaviour; the one exception (a short or an error decrease answer) needs the
+// contract_breaks knob. There is no clock and no hidden randomness: the same calls give the same
+// run.
 #pragma once
 
 #include <algorithm>

@@ -187,6 +187,43 @@ TEST(Codec, OneEighthOfGuestsAreLargeAndReachTheLargestSize) {
   EXPECT_EQ(kDecodeMaxPfn, 785920U);
 }
 
+TEST(Codec, GuestsPastAGigabyteGoInStepsOf512) {
+  for (const std::uint64_t max_pfn : {std::uint64_t{262144}, std::uint64_t{262656},
+                                      std::uint64_t{524288}, std::uint64_t{785920}}) {
+    balloonbench::Run run;
+    run.config.max_pfn = run.config.max_low_pfn = run.config.max_pages = max_pfn;
+    run.config.nr_pages = max_pfn - 100;
+    run.events = {events::set_target(max_pfn - 600), events::run_work()};
+    ASSERT_EQ(encodable(run), "") << max_pfn;
+    EXPECT_EQ(decode(encode(run)), run) << max_pfn;
+  }
+  balloonbench::Run between;
+  between.config.max_pfn = between.config.max_low_pfn = between.config.max_pages = 262400;
+  EXPECT_NE(encodable(between).find("between the steps of its octave"), std::string::npos)
+      << encodable(between);
+}
+
+TEST(Codec, Version3ReadsEveryGuestSizeAsItAlwaysDid) {
+  // Version 3's formula: octave o below 7 gives 16 * 2^o + offset mod base; o = 7 a
+  // large octave L = 2048 * 2^s at step t, L + t * L / 1024, capped at 262,144.
+  const std::uint64_t zero_raw = (std::uint64_t{6} << 13) | (1024 - 1024);  // 1024's raw form
+  for (unsigned raw = 0; raw < 65536; ++raw) {
+    const std::uint64_t bits = (raw ^ zero_raw) & 0xffff;
+    const std::uint64_t octave = bits >> 13;
+    const std::uint64_t offset = bits & 0x1fff;
+    std::uint64_t expected = 0;
+    if (octave < 7) {
+      expected = (16U << octave) + offset % (16U << octave);
+    } else {
+      const std::uint64_t large = std::uint64_t{2048} << (offset >> 10);
+      expected = std::min<std::uint64_t>(large + (offset & 1023) * (large >> 10), 262144);
+    }
+    const std::vector<std::uint8_t> bytes{3, static_cast<std::uint8_t>(raw & 0xff),
+                                          static_cast<std::uint8_t>(raw >> 8)};
+    ASSERT_EQ(decode(bytes).config.max_pfn, expected) << raw;
+  }
+}
+
 TEST(Codec, Version3FilesKeepTheirMeaning) {
   // Version 3 capped guests at 1 GiB and knew 24 kinds: its last large octave reads
   // as 262,144 pfns whatever the step, and a kind byte of 24 is set_target.
