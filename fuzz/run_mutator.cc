@@ -208,15 +208,20 @@ bool fits(const Run& run, const Event& event) {
   return encodable(Run{run.config, {event}}).empty();
 }
 
+// Inserts `sequence` at `at` when all of it fits the guest and the run has room.
+void insert_sequence(Run& run, std::size_t at, const std::vector<Event>& sequence) {
+  if (run.events.size() + sequence.size() <= kDecodeMaxEvents &&
+      std::all_of(sequence.begin(), sequence.end(),
+                  [&run](const Event& e) { return fits(run, e); })) {
+    run.events.insert(run.events.begin() + static_cast<std::ptrdiff_t>(at), sequence.begin(),
+                      sequence.end());
+  }
+}
+
 // Appends events of the boundaries, or a few that meet at one, that fit the guest.
 void append_boundaries(Run& run, Draw& draw) {
   if (draw.one_in(2)) {
-    const std::vector<Event> sequence = boundary_sequence(run.config, draw);
-    if (run.events.size() + sequence.size() <= kDecodeMaxEvents &&
-        std::all_of(sequence.begin(), sequence.end(),
-                    [&run](const Event& e) { return fits(run, e); })) {
-      run.events.insert(run.events.end(), sequence.begin(), sequence.end());
-    }
+    insert_sequence(run, run.events.size(), boundary_sequence(run.config, draw));
     return;
   }
   const Event event = boundary_event(run.config, draw);
@@ -259,13 +264,7 @@ void mutate_once(Run& run, Draw& draw) {
       break;
     case 6:  // replace an event by one of the boundaries, or insert a few that meet at one
       if (draw.one_in(2)) {
-        const std::vector<Event> sequence = boundary_sequence(run.config, draw);
-        if (list.size() + sequence.size() <= kDecodeMaxEvents &&
-            std::all_of(sequence.begin(), sequence.end(),
-                        [&run](const Event& e) { return fits(run, e); })) {
-          list.insert(list.begin() + static_cast<std::ptrdiff_t>(at), sequence.begin(),
-                      sequence.end());
-        }
+        insert_sequence(run, at, boundary_sequence(run.config, draw));
         break;
       }
       if (!list.empty()) {
