@@ -2,8 +2,10 @@
 // same kind (legacy for a driver from before the patch, else fixed), on two identical
 // simulations; the first event after which they differ in a hypercall, an Env call's
 // effect, a counter, the balloon list or the /proc text aborts with a side-by-side
-// report (run/diff.h). The input is the balloon_events encoding. Needs a build with
-// a source driver (BALLOONBENCH_DRIVER_SOURCE).
+// report (run/diff.h). The input is the balloon_events encoding, and libFuzzer
+// mutates it as balloon_events does: as a run half the time (fuzz/run_mutator.h), as
+// bytes the other half. Needs a build with a source driver
+// (BALLOONBENCH_DRIVER_SOURCE).
 
 #include <cstddef>
 #include <cstdint>
@@ -11,6 +13,7 @@
 #include <cstdlib>
 
 #include "fuzz/harness.h"
+#include "fuzz/run_mutator.h"
 #include "run/codec.h"
 #include "run/diff.h"
 
@@ -30,6 +33,16 @@ extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
   }
   g_port = port_of_same_kind(Variant::source);
   return 0;
+}
+
+// libFuzzer's byte-level mutation. Weak: the replay executable and AFL++'s driver do
+// not define it, and they never call the custom mutator.
+extern "C" __attribute__((weak)) std::size_t LLVMFuzzerMutate(std::uint8_t* data, std::size_t size,
+                                                              std::size_t max_size);
+
+extern "C" std::size_t LLVMFuzzerCustomMutator(std::uint8_t* data, std::size_t size,
+                                               std::size_t max_size, unsigned int seed) {
+  return balloonbench::fuzz::mutate_run(data, size, max_size, seed, LLVMFuzzerMutate);
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

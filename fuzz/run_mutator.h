@@ -1,5 +1,6 @@
 // A structure-aware mutator for inputs in the run encoding (docs/encoding.md), which
-// the balloon_events target gives libFuzzer as LLVMFuzzerCustomMutator. Byte-level
+// the balloon_events and balloon_diff targets give libFuzzer as
+// LLVMFuzzerCustomMutator. Byte-level
 // mutation of an encoded run mostly shifts every later event by a byte or garbles the
 // configuration, and an empty or short input describes no run at all; this mutator
 // decodes the input, changes the run as a run (inserts, replaces, deletes or repeats

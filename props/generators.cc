@@ -300,13 +300,38 @@ rc::Gen<std::vector<Event>> gen_boundary_pair(const Config& config) {
       rc::gen::arbitrary<bool>(), rc::gen::elementOf(sizes), rc::gen::arbitrary<bool>());
 }
 
+rc::Gen<std::vector<Event>> gen_refusal(const Config& config) {
+  using namespace events;
+  const std::uint64_t booted = std::min(config.nr_pages, config.max_pfn);
+  // What meets the refusal: a backend borrowing, a balloon-down, or whatever decrease
+  // the run makes next.
+  const auto follower = rc::gen::weightedOneOf<std::vector<Event>>({
+      {3, rc::gen::map(in_closed<std::uint64_t>(1, 64),
+                       [](std::uint64_t pages) { return std::vector<Event>{alloc_empty(pages)}; })},
+      {1, rc::gen::map(in_closed<std::uint64_t>(1, 600),
+                       [booted](std::uint64_t pages) {
+                         return std::vector<Event>{set_target(booted > pages ? booted - pages : 0)};
+                       })},
+      {1, rc::gen::just(std::vector<Event>{})},
+  });
+  return rc::gen::apply(
+      [](std::uint64_t passed, std::uint64_t error, const std::vector<Event>& after) {
+        std::vector<Event> out(passed, decrease_short(1));
+        out.push_back(decrease_error(error));
+        out.insert(out.end(), after.begin(), after.end());
+        return out;
+      },
+      in_closed<std::uint64_t>(0, 3), rc::gen::elementOf(populate_errnos()), follower);
+}
+
 rc::Gen<std::vector<Event>> gen_events(const Config& config) {
   // RapidCheck's size bounds the length; the cap keeps even a nightly run's largest
   // lists inside the encoding's 256 events. Most chunks are one event; one in 23 is a
-  // boundary pair.
+  // boundary pair; with contract_breaks, one in 8 more is a refusal.
   const rc::Gen<std::vector<Event>> chunk = rc::gen::weightedOneOf<std::vector<Event>>(
       {{22, rc::gen::map(gen_event(config), [](Event event) { return std::vector<Event>{event}; })},
-       {1, gen_boundary_pair(config)}});
+       {1, gen_boundary_pair(config)},
+       {config.contract_breaks ? 3U : 0U, gen_refusal(config)}});
   return rc::gen::withSize([chunk](int size) {
     const int length = std::min(size, 200);
     return rc::gen::map(

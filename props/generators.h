@@ -31,7 +31,7 @@ namespace props {
 inline constexpr std::uint64_t kLargeGuestPfns = 2048;  // larger is a large guest
 rc::Gen<Config> gen_config();
 
-// One event for `config`: every entry point and every fault but the contract break.
+// One event for `config`: every entry point and every fault but the contract breaks.
 rc::Gen<Event> gen_event(const Config& config);
 // The boundaries among those, which gen_event mixes in: targets at, one or two off
 // and a batch off where the guest booted, Xen's cap at its holdings, the first and
@@ -42,6 +42,13 @@ rc::Gen<Event> gen_boundary_event(const Config& config);
 // allocation of a balloon-down of 1, 2, 63 or 64 pages failing, and the same for a
 // backend borrowing that many pages (alloc_empty_pages).
 rc::Gen<std::vector<Event>> gen_boundary_pair(const Config& config);
+// Xen refusing a release or a decrease (decrease_error, which breaks its contract):
+// zero to three one-page decreases let through (each answers 1), the refusal, then a
+// backend borrowing 1 to 64 pages, a balloon-down, or nothing (the run's next
+// decrease meets it). Only a configuration with contract_breaks gives it effect.
+rc::Gen<std::vector<Event>> gen_refusal(const Config& config);
+// A run's events: gen_event's, gen_boundary_pair's, and gen_refusal's when the
+// configuration has contract_breaks.
 rc::Gen<std::vector<Event>> gen_events(const Config& config);
 
 // Text for a /proc/xen/balloon write and what it must do: a number in decimal, hex

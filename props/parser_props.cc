@@ -153,4 +153,21 @@ RC_GTEST_PROP(Parsers, MemparseStopsWhereTheNumberStops, (const std::string& tai
   RC_ASSERT(end == written.text.size());
 }
 
+RC_GTEST_PROP(Parsers, ExplicitBasesReadTheirDigits, ()) {
+  // simple_strtoull as the kernel shim offers it to a source driver, which may name a
+  // base: the digits of that base, after a 0x or 0X the kernel skips in base 16, up
+  // to the first byte that is not one.
+  const unsigned base = *rc::gen::element(8U, 10U, 16U);
+  const std::uint64_t value = *rc::gen::arbitrary<std::uint64_t>();
+  std::string text = format_number(value, base);  // "0x..." in base 16, "0..." in 8
+  if (base == 16) {
+    const std::string prefix = *rc::gen::element<std::string>("", "0x", "0X");
+    text = prefix + text.substr(2);
+  }
+  const std::string stop = *rc::gen::element<std::string>("", "\n", " 12", "g", "K");
+  std::size_t end = 0;
+  RC_ASSERT(simple_strtoull(text + stop, end, base) == value);
+  RC_ASSERT(end == text.size());
+}
+
 }  // namespace balloonbench::props

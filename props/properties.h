@@ -16,6 +16,12 @@ std::function<void()> run_property(Variant variant, InvariantId id,
                                    Mutation mutation = Mutation::none);
 // Generated runs break no invariant at all.
 std::function<void()> catalogue_property(Variant variant, Mutation mutation = Mutation::none);
+// Generated runs in which Xen refuses one-page releases and decreases (an error
+// answer, which breaks its contract) break no invariant: each refusal ends in the
+// BUG the original has for it, or the driver gives up cleanly (2.6.18's
+// alloc_empty_pages on an auto-translated guest keeps the page and what it had given
+// up).
+std::function<void()> refusal_property(Variant variant, Mutation mutation = Mutation::none);
 // After any generated run, the heal and two seconds of virtual time bring the
 // reservation to the effective target.
 std::function<void()> liveness_property(Variant variant, Mutation mutation = Mutation::none);

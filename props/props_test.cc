@@ -49,6 +49,12 @@ TEST(Property, liveness) {
                           with(run_situations(), "converge judged"));
 }
 
+TEST(Property, refusal) {
+  expect_success_covering(
+      check("refusal", refusal_property(Variant::fixed)),
+      {"refused decrease", "refusal BUG", "refusal given up", "auto-translated"});
+}
+
 TEST(Model, FixedAgreesWithTheModel) {
   expect_success_covering(check("model", model_property(Variant::fixed)),
                           with(run_situations(), "converge judged"));
@@ -147,6 +153,11 @@ TEST(Distribution, BoundaryPairsReachEveryBoundary) {
 TEST(Mainline, catalogue) {
   expect_success_covering(check("mainline-catalogue", catalogue_property(Variant::mainline)),
                           {"partial populate", "allocation failure", "interleaving"});
+}
+
+TEST(Mainline, refusal) {
+  expect_success_covering(check("mainline-refusal", refusal_property(Variant::mainline)),
+                          {"refused decrease", "refusal BUG"});
 }
 
 TEST(Mainline, liveness) {

@@ -17,9 +17,11 @@ bool broke(const RunResult& result, InvariantId id) {
   return false;
 }
 
-// One generated run on the core, classified; returns it and its result.
-std::pair<Run, RunResult> generated_run(Variant variant, Mutation mutation) {
-  const Config config = *gen_config();
+// One generated run on the core, classified; returns it and its result. With
+// `refusals`, Xen may refuse releases and decreases (gen_refusal).
+std::pair<Run, RunResult> generated_run(Variant variant, Mutation mutation, bool refusals = false) {
+  Config config = *gen_config();
+  config.contract_breaks = refusals;
   Run run{config, *gen_events(config)};
   // One world of a port, reset for every case, as the fuzz targets keep theirs:
   // building a new one for each case cost a tenth of a property's time. A source
@@ -53,6 +55,21 @@ std::function<void()> run_property(Variant variant, InvariantId id, Mutation mut
 std::function<void()> catalogue_property(Variant variant, Mutation mutation) {
   return [variant, mutation] {
     const auto [run, result] = generated_run(variant, mutation);
+    if (result.outcome == Outcome::violation) {
+      record_counterexample(run);
+      RC_FAIL(failure_message(run, result, variant, mutation));
+    }
+  };
+}
+
+std::function<void()> refusal_property(Variant variant, Mutation mutation) {
+  return [variant, mutation] {
+    const auto [run, result] = generated_run(variant, mutation, true);
+    if (result.stats.decreases_refused > 0) {
+      RC_TAG("refused decrease");
+      if (result.outcome == Outcome::expected_crash) RC_TAG("refusal BUG");
+      if (result.outcome == Outcome::clean) RC_TAG("refusal given up");
+    }
     if (result.outcome == Outcome::violation) {
       record_counterexample(run);
       RC_FAIL(failure_message(run, result, variant, mutation));

@@ -52,6 +52,10 @@ TEST(PropertyTeeth, catalogue) {
   expect_teeth("catalogue", [](Variant v) { return catalogue_property(v); });
 }
 
+TEST(PropertyTeeth, refusal) {
+  expect_teeth("refusal", [](Variant v) { return refusal_property(v); });
+}
+
 TEST(PropertyTeeth, liveness) {
   expect_teeth("liveness", [](Variant v) { return liveness_property(v); });
 }

@@ -153,6 +153,7 @@ void Recorder::hypercall_answered(MemoryOp op, const Reservation& reservation, l
     }
   } else {
     ++stats_.decreases;
+    if (rc < 0) ++stats_.decreases_refused;
   }
   if (trace_ == nullptr) return;
   TraceEntry made = entry(TraceKind::hypercall);

@@ -27,7 +27,8 @@ struct RunStats {
   std::uint64_t populates_zero = 0;      // answered 0 of n > 0
   std::uint64_t populates_negative = 0;  // answered an error
   std::uint64_t decreases = 0;
-  std::uint64_t full_batches = 0;  // hypercalls of all 512 frame_list entries
+  std::uint64_t decreases_refused = 0;  // answered an error (a broken contract)
+  std::uint64_t full_batches = 0;       // hypercalls of all 512 frame_list entries
   std::uint64_t allocation_failures = 0;
   std::uint64_t work_runs = 0;
   std::uint64_t timer_arms = 0;
