@@ -96,25 +96,40 @@ std::string format_number(std::uint64_t value, unsigned base) {
 
 rc::Gen<ProcText> gen_proc_text() {
   const auto number = rc::gen::apply(
-      [](std::uint64_t value, unsigned base, unsigned suffix, bool newline) {
-        static constexpr const char* kSuffixes[] = {"", "K", "M", "G", "k", "m", "g"};
-        static constexpr unsigned kShifts[] = {0, 10, 20, 30, 10, 20, 30};
+      [](std::uint64_t value, unsigned base, bool upper_x, unsigned suffix, bool newline) {
+        // T, P and E are suffixes to Linux's memparse only: 2.6.18's stops before them.
+        static constexpr const char* kSuffixes[] = {"",  "K", "M", "G", "k", "m", "g",
+                                                    "T", "P", "E", "t", "p", "e"};
+        static constexpr unsigned kShifts[] = {0, 10, 20, 30, 10, 20, 30, 0, 0, 0, 0, 0, 0};
+        // After a hex number an E is one more digit, not a suffix.
+        if (base == 16 && (suffix == 9 || suffix == 12)) suffix -= 2;
         ProcText out;
-        out.text = format_number(value, base) + kSuffixes[suffix] + (newline ? "\n" : "");
+        out.text = format_number(value, base);
+        if (base == 16 && upper_x) out.text[1] = 'X';
+        out.used = out.text.size() + (kShifts[suffix] != 0 ? 1 : 0);
+        out.text += std::string(kSuffixes[suffix]) + (newline ? "\n" : "");
         out.bytes = value << kShifts[suffix];
         return out;
       },
       rc::gen::weightedOneOf<std::uint64_t>(
           {{4, in_closed<std::uint64_t>(0, 1U << 24)},
            {1, in_closed<std::uint64_t>(0, std::uint64_t{1} << 40)}}),
-      rc::gen::element(10U, 16U, 8U), in_closed<unsigned>(0, 6), rc::gen::arbitrary<bool>());
+      rc::gen::element(10U, 16U, 8U), rc::gen::arbitrary<bool>(),
+      rc::gen::weightedOneOf<unsigned>(
+          {{6, in_closed<unsigned>(0, 6)}, {1, in_closed<unsigned>(7, 12)}}),
+      rc::gen::arbitrary<bool>());
+  // A 0x that no hex digit follows: an octal 0, the x unread.
+  const auto bare_x =
+      rc::gen::map(rc::gen::element<std::string>("0x", "0X", "0xg", "0x\n"), [](std::string text) {
+        return ProcText{std::move(text), 0, 1};
+      });
   // Runts and over-long writes, refused before any parsing.
   const auto refused = rc::gen::map(
       rc::gen::oneOf(in_closed<std::size_t>(0, 1), in_closed<std::size_t>(65, kMaxProcWriteBytes)),
       [](std::size_t length) {
-        return ProcText{std::string(length, '7'), 0};
+        return ProcText{std::string(length, '7'), 0, 0};
       });
-  return rc::gen::weightedOneOf<ProcText>({{6, number}, {1, refused}});
+  return rc::gen::weightedOneOf<ProcText>({{12, number}, {1, bare_x}, {2, refused}});
 }
 
 namespace {
@@ -152,12 +167,16 @@ rc::Gen<SysfsText> gen_sysfs_target_text() {
 }
 
 rc::Gen<XenstoreText> gen_xenstore_text() {
+  // Leading space of any kind the kernel's isspace() knows (0xA0 included), which
+  // xenbus_scanf skips.
+  const auto space =
+      rc::gen::container<std::string>(rc::gen::element(' ', '\t', '\n', '\v', '\f', '\r', '\xa0'));
   const auto number = rc::gen::apply(
-      [](std::uint64_t kib, unsigned spaces, unsigned tail) {
+      [](std::uint64_t kib, const std::string& spaces, unsigned tail) {
         static constexpr const char* kTails[] = {"", "\n", "kB", " junk"};
-        return XenstoreText{std::string(spaces, ' ') + std::to_string(kib) + kTails[tail], kib};
+        return XenstoreText{spaces + std::to_string(kib) + kTails[tail], kib};
       },
-      in_closed<std::uint64_t>(0, 99999999), in_closed<unsigned>(0, 2), in_closed<unsigned>(0, 3));
+      in_closed<std::uint64_t>(0, 99999999), rc::gen::resize(2, space), in_closed<unsigned>(0, 3));
   const auto junk = rc::gen::map(rc::gen::element<std::string>("", "abc", "-4", "  ", "kB", "+12"),
                                  [](std::string text) {
                                    return XenstoreText{std::move(text), std::nullopt};
@@ -169,12 +188,15 @@ rc::Gen<XenstoreText> gen_xenstore_text() {
 // base kstrtoul reads, with or without a newline, or something it refuses.
 rc::Gen<std::string> gen_knob_text() {
   const auto number = rc::gen::apply(
-      [](std::uint64_t value, unsigned base, bool newline) {
-        return format_number(value, base) + (newline ? "\n" : "");
+      [](std::uint64_t value, unsigned base, bool plus, bool upper_x, bool newline) {
+        std::string text = format_number(value, base);
+        if (base == 16 && upper_x) text[1] = 'X';
+        return (plus ? "+" : "") + text + (newline ? "\n" : "");
       },
-      in_closed<std::uint64_t>(0, 40), rc::gen::element(10U, 16U, 8U), rc::gen::arbitrary<bool>());
-  const auto refused =
-      rc::gen::element<std::string>("", "\n", "-1", "4 ", "four", "99999999999999999999");
+      in_closed<std::uint64_t>(0, 40), rc::gen::element(10U, 16U, 8U), rc::gen::arbitrary<bool>(),
+      rc::gen::arbitrary<bool>(), rc::gen::arbitrary<bool>());
+  const auto refused = rc::gen::element<std::string>("", "\n", "-1", "4 ", "four", "+", "0x", "0xg",
+                                                     "99999999999999999999");
   return rc::gen::weightedOneOf<std::string>({{5, number}, {1, refused}});
 }
 

@@ -52,18 +52,21 @@ rc::Gen<std::vector<Event>> gen_refusal(const Config& config);
 rc::Gen<std::vector<Event>> gen_events(const Config& config);
 
 // Text for a /proc/xen/balloon write and what it must do: a number in decimal, hex
-// or octal with an optional K, M or G suffix, and sometimes a newline; or a runt or
-// an over-long write.
+// (0x or 0X) or octal with an optional K, M or G suffix, or a T, P or E that only
+// Linux's memparse reads as one, and sometimes a newline; a 0x with no hex digit
+// after it; or a runt or an over-long write.
 struct ProcText {
   std::string text;
-  std::uint64_t bytes = 0;  // the value memparse must read (when the write is accepted)
+  std::uint64_t bytes = 0;  // what 2.6.18's memparse must read (when the write is accepted)
+  std::size_t used = 0;     // how many bytes of the text it reads (number and suffix)
 };
 rc::Gen<ProcText> gen_proc_text();
 
 // Text for a sysfs target store and the page count it sets when accepted (two bytes
 // or more): for target_kb a KiB count in decimal, hex or octal, sometimes followed by
 // a newline or a suffix simple_strtoull does not read; for target a memparse size as
-// for /proc. Runts of 0 or 1 bytes too. Always within the encoding's 32 bytes.
+// for /proc (the count as 2.6.18 reads it). Runts of 0 or 1 bytes too. Always within
+// the encoding's 32 bytes.
 struct SysfsText {
   std::string text;
   std::uint64_t pages = 0;
@@ -71,13 +74,16 @@ struct SysfsText {
 rc::Gen<SysfsText> gen_sysfs_target_kb_text();
 rc::Gen<SysfsText> gen_sysfs_target_text();
 
-// Text for the xenstore memory/target value and the KiB it holds, if it parses.
+// Text for the xenstore memory/target value and the KiB it holds, if it parses: a
+// number after up to two bytes of any space the kernel knows, or junk.
 struct XenstoreText {
   std::string text;
   std::optional<std::uint64_t> kib;
 };
 rc::Gen<XenstoreText> gen_xenstore_text();
-// A write to one of Linux's back-off knobs.
+// A write to one of Linux's back-off knobs: a small number in any base, after an
+// optional +, or something kstrtoul refuses (a 0x with no digit, a sign alone, a
+// number past 64 bits).
 rc::Gen<std::string> gen_knob_text();
 
 // `value` written in `base` (10, 16 or 8) the way memparse reads it.

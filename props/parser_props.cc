@@ -150,7 +150,7 @@ RC_GTEST_PROP(Parsers, MemparseStopsWhereTheNumberStops, (const std::string& tai
   std::size_t end = 0;
   const std::uint64_t bytes = memparse(written.text + tail, end);
   RC_ASSERT(bytes == written.bytes);
-  RC_ASSERT(end == written.text.size());
+  RC_ASSERT(end == written.used);
 }
 
 RC_GTEST_PROP(Parsers, ExplicitBasesReadTheirDigits, ()) {
