@@ -65,55 +65,18 @@ Event target_text(std::uint64_t target_pages, Draw& draw) {
   const std::uint64_t kib = target_pages << (kPageShift - 10);
   const std::string newline = draw.one_in(2) ? "\n" : "";
   const bool capable = !draw.one_in(8);
-  switch (draw.below(6)) {
-    case 0: {
-      // After a byte or two of any space the kernel's isspace() knows, which
-      // xenbus_scanf skips.
-      static const std::string kSpaces{' ', '\t', '\n', '\v', '\f', '\r', '\xa0'};
-      std::string spaces;
-      for (std::uint64_t i = draw.below(3); i > 0; --i)
-        spaces += kSpaces[draw.below(kSpaces.size())];
-      return xenstore_target(spaces + std::to_string(kib));
-    }
+  switch (draw.below(5)) {
+    case 0:
+      return xenstore_target(std::to_string(kib));
     case 1:
       return sysfs_target_kb(std::to_string(kib) + newline, capable);
     case 2:
       return sysfs_target(std::to_string(kib) + "K" + newline, capable);
     case 3:
       return sysfs_target(std::to_string(target_pages << kPageShift) + newline, capable);
-    case 4: {  // the bytes in hex, after 0x or 0X
-      const bool upper = draw.one_in(2);
-      const char* digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-      std::string hex;
-      std::uint64_t bytes = target_pages << kPageShift;
-      do {
-        hex.insert(hex.begin(), digits[bytes % 16]);
-        bytes /= 16;
-      } while (bytes != 0);
-      return sysfs_target((upper ? "0X" : "0x") + hex + newline, capable);
-    }
     default:
       return proc_write(std::to_string(kib) + "K" + newline, capable);
   }
-}
-
-// A target of 0 or 1 in a unit only Linux's memparse reads (T, P or E, either case):
-// 2.6.18's stops before the letter and reads 0 or 1 bytes.
-Event target_in_linux_units(Draw& draw) {
-  static const std::vector<std::string> kUnits{"T", "P", "E", "t", "p", "e"};
-  const std::string text = std::to_string(draw.below(2)) + draw.pick(kUnits);
-  return draw.one_in(2) ? events::sysfs_target(text, true) : events::proc_write(text, true);
-}
-
-// A write to one of Linux's back-off knobs, spelt as kstrtoul reads it or refuses it:
-// a small number after a + or in hex after 0x or 0X, with a newline or without; a sign
-// or a 0x with no digit after it; a number past 64 bits.
-Event knob_spelling(Draw& draw) {
-  const std::string n = std::to_string(draw.below(41));
-  const std::vector<std::string> texts{
-      "+" + n, "0x" + n, "0X" + n, n + "\n", "+" + n + "\n",
-      "+",     "0x",     "0xg",    "-" + n,  "99999999999999999999"};
-  return events::sysfs_knob(static_cast<BackoffKnob>(draw.below(kBackoffKnobs)), draw.pick(texts));
 }
 
 // A /proc write of the guest's size in KiB cut or padded to a boundary length: 0 or
@@ -131,7 +94,7 @@ Event proc_write_of_length(const Pages& pages, Draw& draw) {
 Event boundary_event(const Config& config, Draw& draw) {
   using namespace events;
   const Pages pages(config);
-  switch (draw.below(15)) {
+  switch (draw.below(13)) {
     case 0:
     case 1:
       return set_target(boundary_target(pages, draw));
@@ -156,10 +119,6 @@ Event boundary_event(const Config& config, Draw& draw) {
     case 11:
       // Linux's outlook: everything the guest holds in use, or all but a page or two.
       return mem_pressure(pages.booted - std::min<std::uint64_t>(pages.booted, draw.below(3)));
-    case 12:
-      return target_in_linux_units(draw);
-    case 13:
-      return knob_spelling(draw);
     default:  // the rest of the host takes, or gives back, as many frames as the guest holds
       return draw.one_in(2) ? host_take(std::min(pages.booted, pages.hi))
                             : host_free(std::min(pages.booted, pages.hi));
