@@ -349,7 +349,7 @@ rc::Gen<std::vector<Event>> gen_refusal(const Config& config) {
 rc::Gen<std::vector<Event>> gen_events(const Config& config) {
   // RapidCheck's size bounds the length; the cap keeps even a nightly run's largest
   // lists inside the encoding's 256 events. Most chunks are one event; one in 23 is a
-  // boundary pair; with contract_breaks, one in 8 more is a refusal.
+  // boundary pair (with contract_breaks, one in 26, and 3 in 26 are refusals).
   const rc::Gen<std::vector<Event>> chunk = rc::gen::weightedOneOf<std::vector<Event>>(
       {{22, rc::gen::map(gen_event(config), [](Event event) { return std::vector<Event>{event}; })},
        {1, gen_boundary_pair(config)},
