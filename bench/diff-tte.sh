@@ -23,7 +23,8 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 [[ $seeds =~ ^[1-9][0-9]*$ && $cap =~ ^[1-9][0-9]*$ ]] || usage
-[[ -x $target ]] || { echo "diff-tte.sh: $target is not an executable" >&2; exit 2; }
+[[ -f $target && -x $target ]] || { echo "diff-tte.sh: $target is not an executable" >&2; exit 2; }
+[[ $target == */* ]] || target=./$target
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -38,9 +39,13 @@ for ((s = 1; s <= seeds; s++)); do
   "$target" -seed="$s" -runs="$cap" -print_final_stats=1 -artifact_prefix="$work/art/" \
     -dict="$root/fuzz/balloon_diff.dict" "${flags[@]}" "$work/run" "${corpus[@]}" >"$work/log" 2>&1
   e=$(grep -aoE '^stat::number_of_executed_units: *[0-9]+' "$work/log" | grep -oE '[0-9]+$' | tail -n 1)
+  if [[ -z $e ]]; then
+    echo "diff-tte.sh: $target did not run: $(tail -n 1 "$work/log")" >&2
+    exit 1
+  fi
   grep -aq '^BALLOONBENCH-FAILURE .*"kind":"divergence"' "$work/log" || e=$cap
-  execs+=("${e:-$cap}")
-  printf 'seed %d: %s executions\n' "$s" "${e:-$cap}"
+  execs+=("$e")
+  printf 'seed %d: %s executions\n' "$s" "$e"
 done
 sorted=$(printf '%s\n' "${execs[@]}" | sort -n)
 median=$(awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}' <<<"$sorted")

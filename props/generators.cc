@@ -338,7 +338,10 @@ rc::Gen<std::vector<Event>> gen_refusal(const Config& config) {
   });
   return rc::gen::apply(
       [](std::uint64_t passed, std::uint64_t error, const std::vector<Event>& after) {
-        std::vector<Event> out(passed, decrease_short(1));
+        // Only a borrowing's decreases are of one page each: an answer of 1 would cut
+        // any other short before the refusal came.
+        const bool borrowing = !after.empty() && after.front().kind == EventKind::alloc_empty;
+        std::vector<Event> out(borrowing ? passed : 0, decrease_short(1));
         out.push_back(decrease_error(error));
         out.insert(out.end(), after.begin(), after.end());
         return out;

@@ -43,9 +43,10 @@ rc::Gen<Event> gen_boundary_event(const Config& config);
 // backend borrowing that many pages (alloc_empty_pages).
 rc::Gen<std::vector<Event>> gen_boundary_pair(const Config& config);
 // Xen refusing a release or a decrease (decrease_error, which breaks its contract):
-// zero to three one-page decreases let through (each answers 1), the refusal, then a
-// backend borrowing 1 to 64 pages, a balloon-down, or nothing (the run's next
-// decrease meets it). Only a configuration with contract_breaks gives it effect.
+// the refusal, then a backend borrowing 1 to 64 pages (whose first zero to three
+// one-page releases Xen lets through, each answering 1), a balloon-down, or nothing
+// (the run's next decrease meets it). Only a configuration with contract_breaks gives
+// it effect.
 rc::Gen<std::vector<Event>> gen_refusal(const Config& config);
 // A run's events: gen_event's, gen_boundary_pair's, and gen_refusal's when the
 // configuration has contract_breaks.
