@@ -36,6 +36,14 @@ std::pair<Run, RunResult> generated_run(Variant variant, Mutation mutation, bool
   return {std::move(run), std::move(result)};
 }
 
+// Fails the case, keeping its run as the counterexample, when an invariant broke.
+void fail_on_violation(const Run& run, const RunResult& result, Variant variant,
+                       Mutation mutation) {
+  if (result.outcome != Outcome::violation) return;
+  record_counterexample(run);
+  RC_FAIL(failure_message(run, result, variant, mutation));
+}
+
 }  // namespace
 
 const std::optional<Run>& last_counterexample() { return g_last_counterexample; }
@@ -55,10 +63,7 @@ std::function<void()> run_property(Variant variant, InvariantId id, Mutation mut
 std::function<void()> catalogue_property(Variant variant, Mutation mutation) {
   return [variant, mutation] {
     const auto [run, result] = generated_run(variant, mutation);
-    if (result.outcome == Outcome::violation) {
-      record_counterexample(run);
-      RC_FAIL(failure_message(run, result, variant, mutation));
-    }
+    fail_on_violation(run, result, variant, mutation);
   };
 }
 
@@ -70,10 +75,7 @@ std::function<void()> refusal_property(Variant variant, Mutation mutation) {
       if (result.outcome == Outcome::expected_crash) RC_TAG("refusal BUG");
       if (result.outcome == Outcome::clean) RC_TAG("refusal given up");
     }
-    if (result.outcome == Outcome::violation) {
-      record_counterexample(run);
-      RC_FAIL(failure_message(run, result, variant, mutation));
-    }
+    fail_on_violation(run, result, variant, mutation);
   };
 }
 

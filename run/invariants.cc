@@ -360,7 +360,6 @@ void Checker::check_pfn(pfn_t pfn) {
 
 // ledger: a pfn is exactly one of populated, ballooned or lent, and it is in the
 // guest allocator exactly when it is populated.
-
 void Checker::check_ledger(pfn_t pfn, const PfnState& state, bool ballooned) {
   const bool populated = state.p2m != kInvalidP2mEntry;
   const bool lent = state.lent != 0;

@@ -3,8 +3,8 @@
 // allocator, P2M table and kernel mappings, virtual jiffies, one retry timer and one
 // work item. Faults are armed here, in the environment, and bend only legal
 // behaviour; the one exception (a short or an error decrease answer) needs the
-// contract_breaks knob. There is no clock and no hidden randomness: the same calls give the same
-// run.
+// contract_breaks knob. There is no clock and no hidden randomness: the same calls
+// give the same run.
 #pragma once
 
 #include <algorithm>
