@@ -32,7 +32,7 @@ std::pair<Run, RunResult> generated_run(Variant variant, Mutation mutation, bool
   if (variant != Variant::source && !world) world = std::make_unique<World>(config, options);
   RunResult result = variant == Variant::source ? balloonbench::run(run, options)
                                                 : balloonbench::run(*world, run, options);
-  classify(config, result.stats);
+  classify(guest_for(config, variant), result.stats);
   return {std::move(run), std::move(result)};
 }
 

@@ -116,8 +116,9 @@ void Checker::text_written(const TextWrite& write) {
   }
   std::uint64_t want = write.target_before;  // a refused write or a value that does not scan
   if (expected.value.has_value()) {
-    // 2.6.18 keeps a floor under a new target; Linux sets it as asked (a PV guest has
-    // no target_diff, and Linux's guests here are PV).
+    // 2.6.18 keeps a floor under a new target; Linux sets it as asked: a PV guest has
+    // no target_diff, and a PVH guest's is 0 (its watch first fired at boot, on the
+    // target it had, and the store has no static-max).
     want = write.rules == TextRules::xen_2_6_18
                ? xen_2_6_18_target(*expected.value, sim_.config().max_pfn, write.target_before,
                                    write.reachable_before)

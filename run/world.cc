@@ -27,16 +27,6 @@ class FlagWhile {
   bool& flag_;
 };
 
-// Linux's driver runs in a 64-bit PV guest: no highmem and no auto-translated physmap
-// (docs/fidelity.md), whatever the configuration says.
-Config config_for(Config config, Variant variant) {
-  if (variant == Variant::mainline) {
-    config.max_low_pfn = config.max_pfn;
-    config.auto_translated = false;
-  }
-  return config;
-}
-
 // How long past the heal a driver has to converge: two seconds, and for a thread
 // driver its back-off as well (its longest sleep, or the hour a cancelled action
 // waits).
@@ -49,6 +39,21 @@ std::uint64_t converge_window(const Driver& driver) {
 }
 
 }  // namespace
+
+// Linux's driver runs in a 64-bit guest (no highmem). An auto-translated configuration
+// is a PVH guest as v6.6 boots it: its memory map holds only the pfns Xen populated, so
+// nothing is ballooned at boot. Any other is a PV guest, as is one with no populated
+// pfn (its memory can only be an extra region).
+Config guest_for(Config config, Variant variant) {
+  if (variant != Variant::mainline) return config;
+  if (config.auto_translated && config.nr_pages > 0) {
+    config.max_pfn = config.nr_pages;
+  } else {
+    config.auto_translated = false;
+  }
+  config.max_low_pfn = config.max_pfn;
+  return config;
+}
 
 const char* outcome_name(Outcome outcome) {
   switch (outcome) {
@@ -63,7 +68,7 @@ const char* outcome_name(Outcome outcome) {
 }
 
 World::World(const Config& config, const WorldOptions& options)
-    : sim_(config_for(config, options.variant), *this, options.bank),
+    : sim_(guest_for(config, options.variant), *this, options.bank),
       driver_(make_driver(sim_, options.variant, options.mutation)),
       checker_(sim_, *driver_, options.checks),
       recorder_(options.trace, sim_, *driver_, checker_) {
@@ -75,7 +80,7 @@ void World::reset(const Config& config, const WorldOptions& options) {
   // The old core goes first: a source driver gives the kernel shim back on the way.
   driver_->set_list_journal(nullptr);
   driver_.reset();
-  sim_.reset(config_for(config, options.variant));
+  sim_.reset(guest_for(config, options.variant));
   driver_ = make_driver(sim_, options.variant, options.mutation);
   checker_.reset(*driver_, options.checks);
   // The recorder holds the core by reference; a new one is the reset.

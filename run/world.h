@@ -51,6 +51,12 @@ struct WorldOptions {
   FrameBank* bank = nullptr;
 };
 
+// The guest a variant boots from a configuration: Linux's driver runs in a 64-bit PV
+// guest, or, when the configuration is auto-translated, in a 64-bit PVH guest whose
+// memory map holds only the pfns Xen populated (docs/fidelity.md); the 2.6.18 drivers
+// run in the guest as configured.
+Config guest_for(Config config, Variant variant);
+
 enum class Outcome : std::uint8_t {
   clean,           // no violation
   violation,       // an invariant failed

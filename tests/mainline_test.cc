@@ -129,6 +129,72 @@ TEST(Mainline, EntriesADriverLacksAnswerAsAMissingFile) {
   EXPECT_EQ(kAbsentEntryErrno, 2);  // ENOENT
 }
 
+// An auto-translated configuration is a 64-bit PVH guest: only populated pfns, nothing
+// ballooned at boot, no highmem, and no P2M for the driver to keep.
+TEST(Mainline, APvhGuestBootsWithNothingBallooned) {
+  Config config = small_guest();  // 1024 pfns, 512 populated
+  config.max_low_pfn = 384;
+  config.auto_translated = true;
+  World world = boot_world(config);
+  EXPECT_EQ(world.sim().config().max_pfn, 512U);
+  EXPECT_EQ(world.sim().config().max_low_pfn, 512U);
+  EXPECT_TRUE(world.sim().config().auto_translated);
+  EXPECT_EQ(world.core().current_pages(), 512U);
+  EXPECT_EQ(world.core().balloon_low() + world.core().balloon_high(), 0U);
+
+  world.step(set_target(400));
+  world.step(run_work());
+  EXPECT_EQ(world.core().current_pages(), 400U);
+  EXPECT_EQ(world.core().balloon_low(), 112U);
+  world.step(alloc_empty(4));
+  EXPECT_EQ(world.lent_pages(), 4U);
+  world.step(set_target(512));
+  world.step(run_work());
+  EXPECT_EQ(world.core().current_pages(), 508U);
+  world.step(free_empty(0));
+  world.finish();
+  EXPECT_EQ(world.outcome(), Outcome::clean) << describe(world.violations());
+}
+
+// Any other configuration is a PV guest without highmem, as is a guest with no
+// populated pfn, whose memory can only be an extra region. 2.6.18 boots the guest as
+// configured.
+TEST(Mainline, OtherGuestsArePvWithoutHighmem) {
+  Config config = small_guest();
+  config.max_low_pfn = 384;
+  EXPECT_EQ(boot_world(config).sim().config().max_low_pfn, 1024U);
+  config.auto_translated = true;
+  config.nr_pages = 0;
+  const World empty = boot_world(config);
+  EXPECT_FALSE(empty.sim().config().auto_translated);
+  EXPECT_EQ(empty.sim().config().max_pfn, 1024U);
+  EXPECT_EQ(empty.core().balloon_low(), 1024U);
+  const World fixed(config, WorldOptions{Variant::fixed});
+  EXPECT_TRUE(fixed.sim().config().auto_translated);
+  EXPECT_EQ(fixed.sim().config().max_low_pfn, 384U);
+}
+
+// The watch first fires at boot, with the boot allocation as the toolstack's target: a
+// PVH guest's target_diff (static-max, absent from the store, less the target) is 0,
+// and a target set through sysfs before the toolstack's first write does not make it
+// otherwise. Had the watch first fired on that write, its 300 pages would give 188.
+TEST(Mainline, TheWatchFiresAtBootSoAPvhGuestKeepsNoTargetDiff) {
+  for (const bool translated : {false, true}) {
+    Config config = small_guest();  // 512 populated pfns
+    config.auto_translated = translated;
+    World world = boot_world(config);
+    EXPECT_TRUE(thread_of(world).sleeping);
+    world.step(sysfs_target_kb("1600"));  // 400 pages
+    world.step(xenstore_target("1200"));  // 300 pages
+    EXPECT_EQ(world.core().target_pages(), 300U) << translated;
+    world.step(run_work());
+    world.step(xenstore_target("1600"));
+    EXPECT_EQ(world.core().target_pages(), 400U) << translated;
+    world.finish();
+    EXPECT_EQ(world.outcome(), Outcome::clean) << translated;
+  }
+}
+
 TEST(Mainline, ABackendBorrowsAndGivesBackWithTargetUnpopulatedInStep) {
   World world = boot_world(small_guest());
   world.step(alloc_empty(40));

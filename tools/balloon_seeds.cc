@@ -62,6 +62,8 @@ std::vector<Seed> event_seeds() {
   breaks.contract_breaks = true;
   Config translated_breaks = translated;
   translated_breaks.contract_breaks = true;
+  Config pvh = guest(256, 256, 40, 0);
+  pvh.auto_translated = true;
   Config big = guest(2048, 128, 2048, 1024);
   big.max_pages = 4096;
   return {
@@ -154,6 +156,12 @@ std::vector<Seed> event_seeds() {
       // finding the balloon empty, cancels; the pages come back.
       run_seed("backend-borrows-the-balloon", guest(256, 200, 64, 0),
                {alloc_empty(56), set_target(220), run_work(), free_empty(0), run_work()}),
+      // Linux's driver in a PVH guest, which boots with nothing ballooned: a target set
+      // through sysfs before the toolstack's first write (the watch fired at boot, so
+      // no target_diff), a balloon-down, and a backend borrowing some of it back.
+      run_seed("pvh-guest", pvh,
+               {sysfs_target_kb("960"), xenstore_target("800"), run_work(), alloc_empty(4),
+                xenstore_target("960"), run_work(), free_empty(0), run_work()}),
       // Nothing available to give back: the thread must back off, not spin.
       run_seed("nothing-available", guest(256, 200, 0, 0),
                {mem_pressure(200), set_target(100), run_work(), run_work(), run_work(), tick(150),
@@ -239,6 +247,12 @@ std::vector<Seed> procfs_seeds() {
       raw_seed("xenstore-kib", 2, "3600"),
       raw_seed("xenstore-space", 2, "  4000kB"),
       raw_seed("xenstore-junk", 2, "abc"),
+      // Byte 0 bits 2-4: 1 sysfs target_kb, 2 sysfs target, 3 and 4 the back-off knobs.
+      raw_seed("sysfs-target-kb", 1 << 2, "0x3e8\n"),
+      raw_seed("sysfs-target-size", 2 << 2, "1G"),
+      raw_seed("sysfs-target-not-admin", (2 << 2) | 1, "900K"),
+      raw_seed("knob-schedule-delay", 3 << 2, "+16\n"),
+      raw_seed("knob-retry-count", 4 << 2, "0x5"),
   };
 }
 

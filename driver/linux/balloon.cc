@@ -1,6 +1,7 @@
 #include "driver/linux/balloon.h"
 
 #include <algorithm>
+#include <string>
 
 #include "driver/parse.h"
 #include "driver/port_kernel.h"
@@ -43,9 +44,11 @@ std::optional<ThreadState> LinuxBalloon::thread_state() const {
 
 bool LinuxBalloon::has(OptionalEntry entry) const { return entry == OptionalEntry::backoff_knobs; }
 
-// balloon_init and balloon_add_regions, for a PV guest (xen_released_pages is 0:
-// the simulation's guest gives nothing back at boot). The extra region is every pfn
-// Xen did not populate; the kernel never counted it in totalram_pages.
+// balloon_init and balloon_add_regions. A PV guest: xen_released_pages is 0 (the
+// simulation's guest gives nothing back at boot), and the extra region is every pfn
+// Xen did not populate, which the kernel never counted in totalram_pages. A PVH guest:
+// get_num_physpages() is every pfn of its memory map, all populated (the world gives
+// it no other, run/world.cc), and it has no extra region: the same two lines.
 void LinuxBalloon::balloon_init(pfn_t max_pfn, pfn_t nr_pages) {
   stats_.current_pages = std::min(nr_pages, max_pfn);
   stats_.target_pages = stats_.current_pages;
@@ -66,6 +69,11 @@ void LinuxBalloon::balloon_init(pfn_t max_pfn, pfn_t nr_pages) {
 
   // kthread_run: the thread goes straight to its first wait.
   balloon_thread_wait();
+
+  // xen_balloon_init registers the watch on memory/target, and xenstored fires a new
+  // watch once: the toolstack's target is the boot allocation. It sets the target the
+  // guest has, wakes nobody, and fixes target_diff.
+  watch_target(std::to_string(stats_.current_pages << (kPageShift - 10)));
 }
 
 // Lowmem is re-populated first, so highmem pages go at the list's tail.
@@ -319,7 +327,10 @@ void LinuxBalloon::balloon_set_new_target(std::uint64_t target) {
   wake_up_balloon_thread();
 }
 
-// xen-balloon.c's watch on memory/target (KiB). A PV guest has no target_diff.
+// xen-balloon.c's watch on memory/target (KiB). A PV guest has no target_diff; an
+// auto-translated one (xen_pv_domain() false, and never the initial domain here) keeps
+// the difference between static-max and its target when the watch first fires, at
+// boot (balloon_init): with the store as it is, 0.
 void LinuxBalloon::watch_target(std::string_view value) {
   const std::optional<std::uint64_t> scanned = scan_llu(value);
   if (!scanned.has_value()) return;  // fine (for dom0 at least): just return
@@ -327,7 +338,7 @@ void LinuxBalloon::watch_target(std::string_view value) {
 
   if (!watch_fired_) {
     watch_fired_ = true;
-    // No memory/static-max in the simulated store: static_max = current_pages.
+    // No memory/static-max (nor memory_static_max) in the simulated store.
     const std::uint64_t static_max = stats_.current_pages;
     target_diff_ =
         !env_.auto_translated() ? 0 : static_cast<long>(static_max - stats_.target_pages);
