@@ -26,19 +26,16 @@ done
 [[ -f $target && -x $target ]] || { echo "diff-tte.sh: $target is not an executable" >&2; exit 2; }
 [[ $target == */* ]] || target=./$target
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/fuzz-lib.sh
+source "$root/bench/fuzz-lib.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mapfile -t flags < <("$root/fuzz/options-flags.sh" balloon_diff)
+corpus=""
+[[ $from == seeds ]] && corpus=$root/corpus/balloon_events
 
 execs=()
 for ((s = 1; s <= seeds; s++)); do
-  rm -rf "$work/run" "$work/art"
-  mkdir -p "$work/run" "$work/art"
-  corpus=()
-  [[ $from == seeds ]] && corpus=("$root/corpus/balloon_events")
-  "$target" -seed="$s" -runs="$cap" -print_final_stats=1 -artifact_prefix="$work/art/" \
-    -dict="$root/fuzz/balloon_diff.dict" "${flags[@]}" "$work/run" "${corpus[@]}" >"$work/log" 2>&1
-  e=$(grep -aoE '^stat::number_of_executed_units: *[0-9]+' "$work/log" | grep -oE '[0-9]+$' | tail -n 1)
+  e=$(fuzz_to_cap "$target" balloon_diff "$s" "$cap" "$work" "$corpus")
   if [[ -z $e ]]; then
     echo "diff-tte.sh: $target did not run: $(tail -n 1 "$work/log")" >&2
     exit 1
@@ -47,7 +44,5 @@ for ((s = 1; s <= seeds; s++)); do
   execs+=("$e")
   printf 'seed %d: %s executions\n' "$s" "$e"
 done
-sorted=$(printf '%s\n' "${execs[@]}" | sort -n)
-median=$(awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}' <<<"$sorted")
-worst=$(tail -n 1 <<<"$sorted")
+read -r median worst < <(median_and_worst "${execs[@]}")
 echo "from $from: median $median, worst $worst executions (cap $cap; not found counts as the cap)"

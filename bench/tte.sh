@@ -26,6 +26,8 @@ while [[ $# -gt 0 ]]; do
 done
 [[ $seeds =~ ^[1-9][0-9]*$ && $cap =~ ^[1-9][0-9]*$ ]] || usage
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/fuzz-lib.sh
+source "$root/bench/fuzz-lib.sh"
 repro=$bin/tools/balloon-repro
 [[ -x $bin/fuzz/balloon_events && -x $repro && -x $bin/tools/balloon-triage ]] ||
   { echo "tte.sh: $bin has no libFuzzer targets or tools" >&2; exit 2; }
@@ -61,16 +63,11 @@ passing_seeds() {
 
 # One measurement: prints "executions seconds found".
 measure() {
-  local target=$1 expect=$2 seed=$3 corpus=$4 log=$work/log start end execs key found=0
-  rm -rf "$work/run" "$work/art"
-  mkdir -p "$work/run" "$work/art"
-  mapfile -t flags < <("$root/fuzz/options-flags.sh" "$target")
+  local target=$1 expect=$2 seed=$3 corpus=$4 start end execs key found=0
   start=$(date +%s.%N)
-  "$bin/fuzz/$target" -seed="$seed" -runs="$cap" -print_final_stats=1 -artifact_prefix="$work/art/" \
-    -dict="$root/fuzz/$target.dict" "${flags[@]}" "$work/run" ${corpus:+"$corpus"} >"$log" 2>&1
+  execs=$(fuzz_to_cap "$bin/fuzz/$target" "$target" "$seed" "$cap" "$work" "$corpus")
   end=$(date +%s.%N)
-  execs=$(grep -aoE '^stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -n 1)
-  key=$("$bin/tools/balloon-triage" --key "$log")
+  key=$("$bin/tools/balloon-triage" --key "$work/log")
   # shellcheck disable=SC2053  # $expect may be a pattern (legacy: any invariant)
   [[ -n $key && ($key == $expect || $key == $expect:*) ]] && found=1
   ((found)) || execs=$cap
@@ -103,9 +100,8 @@ for entry in "${cases[@]}"; do
                seconds: $seconds, found: ($found == 1)}]' "$work/all.json" >"$work/all.next"
       mv "$work/all.next" "$work/all.json"
     done
-    median=$(printf '%s\n' "${execs[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-    worst=$(printf '%s\n' "${execs[@]}" | sort -n | tail -n 1)
-    median_s=$(printf '%s\n' "${secs[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+    read -r median worst < <(median_and_worst "${execs[@]}")
+    read -r median_s _ < <(median_and_worst "${secs[@]}")
     printf '%-28s %-6s %10s %10s %7s/%-2s %8s\n' "$name" "$from" "$median" "$worst" "$hits" "$seeds" "$median_s"
   done
 done
