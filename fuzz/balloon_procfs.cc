@@ -168,8 +168,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                      ? thread->max_schedule_delay
                                      : thread->max_retry_count;
     if (stored != *expected.value) {
-      text_write_broken(what + " stored " + std::to_string(stored) +
-                            "; the kernel's parsing gives " + std::to_string(*expected.value),
+      text_write_broken(what + " stored " + std::to_string(stored) + " in " +
+                            backoff_knob_name(knob) + "; the kernel's parsing gives " +
+                            std::to_string(*expected.value),
                         input);
     }
     return 0;
