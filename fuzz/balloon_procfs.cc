@@ -1,7 +1,8 @@
 // Fuzz target: every text file that sets a target or a knob. Byte 0 chooses the file
 // and the writer: bit 0, the writer lacks CAP_SYS_ADMIN; bit 1, the xenstore
 // memory/target watch; else bits 2-4: 1 the sysfs target_kb store, 2 sysfs target,
-// 3 the max_schedule_delay knob, 4 max_retry_count, anything else /proc/xen/balloon.
+// 3 the max_schedule_delay knob, 4 max_retry_count, 5 no file but the number parser
+// (below), anything else /proc/xen/balloon.
 // The remaining bytes are what is written, and their count is the write's count. They
 // sit at the very end of a heap block of exactly that size, so a parser that reads
 // past `count` (as the original does with its 64-byte stack buffer) is an
@@ -13,7 +14,13 @@
 // the kernel's parsing rules say (run/text_model.h, code of its own): the `text-write`
 // invariant, which byte-level mutation tries on spellings the structured mutator of
 // balloon_events does not write.
+//
+// Mode 5 calls simple_strtoull as the kernel shim gives it to a source driver, which
+// may name any base: byte 1 is the base, the bytes after it up to a NUL the string.
+// It must read what the kernel's does (the text model again), else the failure is of
+// kind `kernel-library`. The drivers only ever ask for base 0.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -24,6 +31,7 @@
 #include <string>
 #include <string_view>
 
+#include "driver/parse.h"
 #include "fuzz/harness.h"
 #include "run/bare.h"
 #include "run/codec.h"
@@ -102,6 +110,21 @@ long write_to(Driver& core, TextFile file, BackoffKnob knob, std::string_view te
   return 0;
 }
 
+// Mode 5: byte 1 the base, then the string.
+void judge_strtoull(std::span<const std::uint8_t> input) {
+  const unsigned base = input.size() > 1 ? input[1] : 0U;
+  const std::span<const std::uint8_t> rest = input.subspan(std::min<std::size_t>(input.size(), 2));
+  const std::string bytes(rest.begin(), rest.end());
+  const std::string_view text(bytes.c_str());  // up to the first NUL, as C reads it
+  const std::string mismatch = fuzz::strtoull_mismatch(text, base, simple_strtoull);
+  if (mismatch.empty()) return;
+  Failure failure;
+  failure.kind = FailureKind::kernel_library;
+  failure.detail = "simple_strtoull reads another number than the kernel's";
+  std::fprintf(stderr, "%s\n", mismatch.c_str());
+  report(std::move(failure), input);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
@@ -112,6 +135,10 @@ extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return -1;
   const std::span<const std::uint8_t> input(data, size);
+  if ((data[0] & 2U) == 0 && ((data[0] >> 2) & 7U) == 5) {
+    judge_strtoull(input);
+    return 0;
+  }
   const bool capable = (data[0] & 1U) == 0;
   const TextFile file = file_of(data[0]);
   const BackoffKnob knob =

@@ -5,6 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "driver/parse.h"
+#include "run/text_model.h"
+
 // AddressSanitizer's defaults for the fuzz targets; ASAN_OPTIONS still overrides them.
 // A run allocates and frees some hundred kilobytes; the default 256 MB quarantine
 // makes every run fault in fresh pages, which halves the fuzzer's speed, while 16 MB
@@ -111,6 +114,17 @@ const HostViolation* reported(const HostResult& result) {
 }
 
 Mutation mutation() { return g_mutation; }
+
+std::string strtoull_mismatch(std::string_view text, unsigned base, Strtoull parse) {
+  std::size_t end = 0;
+  const std::uint64_t value = parse(text, end, base);
+  const ReadNumber expected = expected_strtoull(text, base);
+  if (value == expected.value && end == expected.end) return {};
+  return "simple_strtoull(" + quote_bytes(std::string(text)) + ", base " + std::to_string(base) +
+         ") read " + std::to_string(value) + " up to byte " + std::to_string(end) +
+         "; the kernel reads " + std::to_string(expected.value) + " up to byte " +
+         std::to_string(expected.end);
+}
 
 void report_and_abort(const Failure& failure) {
   std::fprintf(stderr, "\n==balloonbench== %s%s\n", to_text(failure).c_str(),

@@ -4,6 +4,11 @@
 // with a violation.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
 #include "driver/xen-2.6.18/balloon.h"
 #include "run/event.h"
 #include "run/failure.h"
@@ -33,6 +38,14 @@ const Violation* reported(const RunResult& result);
 // The same for a host (balloon_host): BALLOON_LEGAL_XEN clears every guest's knob.
 HostRun as_judged(HostRun run);
 const HostViolation* reported(const HostResult& result);
+
+// driver/parse.h's simple_strtoull, which the kernel shim gives a source driver with
+// whatever base it names, against the text model's reading of the kernel's
+// (run/text_model.h): empty when `parse` agrees with it on `text` (a C string's bytes,
+// without its NUL) in `base`, else what differs. The fuzz target judges the real
+// parser; the tests also a broken one.
+using Strtoull = std::uint64_t (*)(std::string_view text, std::size_t& end, unsigned base);
+std::string strtoull_mismatch(std::string_view text, unsigned base, Strtoull parse);
 
 // Prints the failure for people (the violation, the driver, a reproduce line) and then
 // the one machine-readable BALLOONBENCH-FAILURE line to stderr, and aborts so that the

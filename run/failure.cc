@@ -15,8 +15,9 @@ using nlohmann::json;
 constexpr const char* kPhaseNames[] = {"boot", "event", "epilogue"};
 static_assert(std::size(kPhaseNames) == static_cast<std::size_t>(Phase::epilogue) + 1);
 
-constexpr const char* kKindNames[] = {"invariant", "proc-write-contract", "divergence"};
-static_assert(std::size(kKindNames) == static_cast<std::size_t>(FailureKind::divergence) + 1);
+constexpr const char* kKindNames[] = {"invariant", "proc-write-contract", "divergence",
+                                      "kernel-library"};
+static_assert(std::size(kKindNames) == static_cast<std::size_t>(FailureKind::kernel_library) + 1);
 
 template <typename Enum, std::size_t N>
 std::optional<Enum> find_name(const char* const (&names)[N], std::string_view name) {
@@ -209,6 +210,9 @@ std::string to_text(const Failure& failure) {
           ")\n" + to_text(failure.violation) + "\n";
   } else if (failure.kind == FailureKind::divergence) {
     out = "the port and the driver diverge (" + driver + "): " + failure.detail + "\n";
+  } else if (failure.kind == FailureKind::kernel_library) {
+    out = "the kernel shim's library differs from the kernel's (" + driver +
+          "): " + failure.detail + "\n";
   } else {
     out = "/proc write contract broken (" + driver + "): " + failure.detail + "\n";
   }

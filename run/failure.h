@@ -78,7 +78,14 @@ std::string to_text(const Violation& violation);
 // contract is checked by the balloon_procfs target, outside any run.
 // invariant: the catalogue; proc_write_contract: the balloon_procfs target's oracle;
 // divergence: balloon_diff saw the port and the source driver differ.
-enum class FailureKind : std::uint8_t { invariant, proc_write_contract, divergence };
+// kernel_library: balloon_procfs saw a kernel library call of the shim answer other
+// than the kernel's does.
+enum class FailureKind : std::uint8_t {
+  invariant,
+  proc_write_contract,
+  divergence,
+  kernel_library
+};
 
 struct Failure {
   FailureKind kind = FailureKind::invariant;
@@ -89,7 +96,7 @@ struct Failure {
   std::string reproduce;  // a command line that replays the failure, or empty
 
   // The key failures are grouped by: "invariant:<id>", "proc-write-contract:<detail>"
-  // or "divergence:<detail>".
+  // "divergence:<detail>" or "kernel-library:<detail>".
   std::string key() const;
 };
 

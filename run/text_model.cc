@@ -179,6 +179,25 @@ ExpectedWrite expected_write(TextRules rules, TextFile file, std::string_view by
   return out;
 }
 
+ReadNumber expected_strtoull(std::string_view bytes, unsigned base) {
+  const Text text(bytes);
+  if (base == 0) {
+    const Number number = read_unsigned(text);
+    return {number.value, number.end};
+  }
+  // A named base 16 skips a 0x prefix whatever follows it. A digit is a hex digit whose
+  // value is below the base (so above 16 every hex digit is one, and base 1 reads
+  // zeros), and each multiplies what came before by the base.
+  std::size_t at = 0;
+  if (base == 16 && text[0] == '0' && (text[1] | 0x20) == 'x') at = 2;
+  const unsigned accepted = std::min(base, 16U);
+  std::uint64_t value = 0;
+  for (unsigned d = digit_of(text[at]); d < accepted; d = digit_of(text[++at])) {
+    value = value * base + d;
+  }
+  return {value, at};
+}
+
 std::uint64_t xen_2_6_18_target(std::uint64_t pages, std::uint64_t max_pfn,
                                 std::uint64_t target_pages, std::uint64_t reachable) {
   constexpr std::uint64_t kPagesPerMiB = 256;

@@ -4,6 +4,7 @@
 // state invariant; this catches it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -29,6 +30,16 @@ struct ExpectedWrite {
 };
 // Root writes a knob; `capable` is about the target files.
 ExpectedWrite expected_write(TextRules rules, TextFile file, std::string_view bytes, bool capable);
+
+// simple_strtoull(text, &end, base) on a NUL-terminated string, as the kernel shim
+// offers it to a source driver, which may name any base: the value (wrapping past 64
+// bits) and the index of the first byte not read.
+struct ReadNumber {
+  std::uint64_t value = 0;
+  std::size_t end = 0;
+  bool operator==(const ReadNumber&) const = default;
+};
+ReadNumber expected_strtoull(std::string_view text, unsigned base);
 
 // The target 2.6.18's balloon_set_new_target sets for a request of `pages`: never below
 // the floor of max_pfn (8 MiB plus a share of memory) unless the current target

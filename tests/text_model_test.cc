@@ -123,5 +123,22 @@ TEST(TextWrite, FiresOnAStoreThatReadsKibAsBytes) {
       << broken.violations.front().detail;
 }
 
+TEST(TextModel, StrtoullReadsTheDigitsOfANamedBase) {
+  // The kernel's simple_strtoull with a base named: digits are hex digits below it.
+  EXPECT_EQ(expected_strtoull("777", 8), (ReadNumber{511, 3}));
+  EXPECT_EQ(expected_strtoull("019", 8), (ReadNumber{1, 2}));     // 9 is not octal
+  EXPECT_EQ(expected_strtoull("0x1F", 16), (ReadNumber{31, 4}));  // the prefix skipped
+  EXPECT_EQ(expected_strtoull("0xg", 16), (ReadNumber{0, 2}));    // even with no digit
+  EXPECT_EQ(expected_strtoull("0x1F", 10), (ReadNumber{0, 1}));   // only in base 16
+  EXPECT_EQ(expected_strtoull("ff", 36), (ReadNumber{555, 2}));   // 15 * 36 + 15
+  EXPECT_EQ(expected_strtoull("zz", 36), (ReadNumber{0, 0}));     // z is no hex digit
+  EXPECT_EQ(expected_strtoull("0010", 1), (ReadNumber{0, 2}));    // base 1 reads zeros
+  EXPECT_EQ(expected_strtoull("18446744073709551617", 10), (ReadNumber{1, 20}));  // wraps
+  // Base 0 picks the base from the prefix, as memparse does.
+  EXPECT_EQ(expected_strtoull("0x1F", 0), (ReadNumber{31, 4}));
+  EXPECT_EQ(expected_strtoull("0xg", 0), (ReadNumber{0, 1}));
+  EXPECT_EQ(expected_strtoull("017", 0), (ReadNumber{15, 3}));
+}
+
 }  // namespace
 }  // namespace balloonbench

@@ -253,6 +253,9 @@ std::vector<Seed> procfs_seeds() {
       raw_seed("sysfs-target-not-admin", (2 << 2) | 1, "900K"),
       raw_seed("knob-schedule-delay", 3 << 2, "+16\n"),
       raw_seed("knob-retry-count", 4 << 2, "0x5"),
+      // Mode 5: simple_strtoull with the base byte 1 names (16 here), as the kernel shim
+      // gives it to a source driver.
+      raw_seed("strtoull-base-16", 5 << 2, std::string(1, '\x10') + "0x1f\n"),
   };
 }
 
