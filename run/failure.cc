@@ -118,8 +118,9 @@ bool broken_by_legacy(InvariantId id) {
 std::optional<InvariantId> invariant_for_mutation(Mutation mutation) {
   switch (mutation) {
     case Mutation::none:
-    case Mutation::proc_write_reads_past_count:
       return std::nullopt;
+    case Mutation::proc_write_reads_past_count:
+      return InvariantId::text_write;
     case Mutation::forget_current_pages:
       return InvariantId::ledger;
     case Mutation::keep_p2m_on_decrease:

@@ -53,11 +53,14 @@ std::optional<InvariantId> invariant_of_file_name(std::string_view name);
 // teeth must find each of these on legacy (balloon-repro --list-legacy-breaks).
 bool broken_by_legacy(InvariantId id);
 
-// The invariant each seeded bug exists to trip (docs/invariants.md); nothing for
-// Mutation::none and for the /proc over-read, which AddressSanitizer catches.
+// The invariant each seeded bug exists to trip in a run (docs/invariants.md); nothing
+// for Mutation::none. The /proc over-read trips text-write when an earlier write left
+// digits past a write's count in the writer's buffer (World).
 std::optional<InvariantId> invariant_for_mutation(Mutation mutation);
-// The key of the failure each seeded bug exists to cause: "invariant:<id>", or for the
-// /proc over-read AddressSanitizer's "sanitizer:heap-buffer-overflow"; empty for none.
+// The key of the failure each seeded bug exists to cause in the fuzz target that
+// `ci/bench --tte` aims at it: "invariant:<id>", or for the /proc over-read, which
+// balloon_procfs writes at the very end of a heap block, AddressSanitizer's
+// "sanitizer:heap-buffer-overflow"; empty for none.
 std::string expected_failure_key(Mutation mutation);
 
 // Where in a run something was found.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <new>
 #include <stdexcept>
+#include <string_view>
 #include <utility>
 
 namespace balloonbench {
@@ -86,6 +87,7 @@ void World::reset(const Config& config, const WorldOptions& options) {
   // The recorder holds the core by reference; a new one is the reset.
   recorder_.~Recorder();
   new (&recorder_) Recorder(options.trace, sim_, *driver_, checker_);
+  writer_buffer_.fill('\0');
   in_flight_.clear();
   host_actions_.clear();
   lent_.clear();
@@ -521,8 +523,15 @@ void World::release_driver_page(std::uint64_t which_value) {
 
 // A write to /proc/xen/balloon by a writer with or without CAP_SYS_ADMIN.
 long World::proc_write(const std::string& bytes, bool capable) {
+  // The writer formats each write into one buffer it keeps, so past a write's count
+  // lies what a longer write before it left there; longer writes come from elsewhere.
+  std::string_view written = bytes;
+  if (bytes.size() <= writer_buffer_.size()) {
+    std::copy(bytes.begin(), bytes.end(), writer_buffer_.begin());
+    written = std::string_view(writer_buffer_.data(), bytes.size());
+  }
   sim_.set_capable(capable);
-  const long rc = driver_->balloon_write(bytes);
+  const long rc = driver_->balloon_write(written);
   sim_.set_capable(true);
   recorder_.proc_write(rc);
   return rc;

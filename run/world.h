@@ -8,6 +8,7 @@
 // drives runs through here.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -195,6 +196,10 @@ class World final : private SimObserver {
   Checker checker_;
   Recorder recorder_;
   // Armed by in_flight events; each is carried out inside the next hypercall.
+  // The /proc writer's buffer: 64 bytes, as 2.6.18's write handler copies, reused by
+  // every write that fits. A driver that reads past a write's count reads what an
+  // earlier write left, which the text-write check sees as another number.
+  std::array<char, 64> writer_buffer_{};
   std::deque<ArmedInFlight> in_flight_;
   std::deque<std::function<void()>> host_actions_;
   std::vector<std::vector<pfn_t>> lent_;
