@@ -114,16 +114,8 @@ void Checker::text_written(const TextWrite& write) {
     }
     return;
   }
-  std::uint64_t want = write.target_before;  // a refused write or a value that does not scan
-  if (expected.value.has_value()) {
-    // 2.6.18 keeps a floor under a new target; Linux sets it as asked: a PV guest has
-    // no target_diff, and a PVH guest's is 0 (its watch first fired at boot, on the
-    // target it had, and the store has no static-max).
-    want = write.rules == TextRules::xen_2_6_18
-               ? xen_2_6_18_target(*expected.value, sim_.config().max_pfn, write.target_before,
-                                   write.reachable_before)
-               : *expected.value;
-  }
+  const std::uint64_t want = expected_target(write.rules, expected, sim_.config().max_pfn,
+                                             write.target_before, write.reachable_before);
   if (core_->target_pages() != want) {
     report(InvariantId::text_write, what() + " set target_pages=" + n(core_->target_pages()) +
                                         "; the kernel's parsing gives " + n(want));

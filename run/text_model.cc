@@ -179,6 +179,16 @@ ExpectedWrite expected_write(TextRules rules, TextFile file, std::string_view by
   return out;
 }
 
+std::uint64_t expected_target(TextRules rules, const ExpectedWrite& expected, std::uint64_t max_pfn,
+                              std::uint64_t target_before, std::uint64_t reachable_before) {
+  if (!expected.value.has_value()) return target_before;
+  // 2.6.18 keeps a floor under a new target; Linux sets it as asked: a PV guest has
+  // no target_diff, and a PVH guest's is 0 (its watch first fired at boot, on the
+  // target it had, and the store has no static-max).
+  if (rules == TextRules::mainline) return *expected.value;
+  return xen_2_6_18_target(*expected.value, max_pfn, target_before, reachable_before);
+}
+
 ReadNumber expected_strtoull(std::string_view bytes, unsigned base) {
   const Text text(bytes);
   if (base == 0) {

@@ -31,6 +31,13 @@ struct ExpectedWrite {
 // Root writes a knob; `capable` is about the target files.
 ExpectedWrite expected_write(TextRules rules, TextFile file, std::string_view bytes, bool capable);
 
+// The target_pages a write to a target file must leave, given what expected_write
+// says of it: the target before for a write refused or a value that does not scan;
+// else the pages asked for, under 2.6.18's floor for that driver (xen_2_6_18_target,
+// from max_pfn, the target before and what the guest could reach then).
+std::uint64_t expected_target(TextRules rules, const ExpectedWrite& expected, std::uint64_t max_pfn,
+                              std::uint64_t target_before, std::uint64_t reachable_before);
+
 // simple_strtoull(text, &end, base) on a NUL-terminated string, as the kernel shim
 // offers it to a source driver, which may name any base: the value (wrapping past 64
 // bits) and the index of the first byte not read.

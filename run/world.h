@@ -195,11 +195,12 @@ class World final : private SimObserver {
   std::unique_ptr<Driver> driver_;
   Checker checker_;
   Recorder recorder_;
-  // Armed by in_flight events; each is carried out inside the next hypercall.
-  // The /proc writer's buffer: 64 bytes, as 2.6.18's write handler copies, reused by
-  // every write that fits. A driver that reads past a write's count reads what an
-  // earlier write left, which the text-write check sees as another number.
+  // The buffer the /proc writer formats each write into and keeps: 64 bytes, the
+  // most a /proc write may hold. A driver that reads past a write's count reads what
+  // an earlier, longer write left there, which the text-write check sees as another
+  // number. Zeroed by reset, so that a run does not see the run before it.
   std::array<char, 64> writer_buffer_{};
+  // Armed by in_flight events; each is carried out inside the next hypercall.
   std::deque<ArmedInFlight> in_flight_;
   std::deque<std::function<void()>> host_actions_;
   std::vector<std::vector<pfn_t>> lent_;

@@ -236,8 +236,9 @@ TEST(ProcWrite, ParsesLikeMemparseAndReturnsTheByteCount) {
 
 TEST(ProcWrite, TheOverReadingMutationMattersOnlyPastCount) {
   // Given a NUL-terminated buffer, reading to the NUL reads nothing more than
-  // `count` bytes, so the seeded over-read behaves as the fixed core. Only a buffer
-  // that ends exactly at `count` exposes it (the balloon_procfs fuzz target's job).
+  // `count` bytes, so the seeded over-read behaves as the fixed core. A buffer that
+  // ends exactly at `count` (the balloon_procfs fuzz target's) or holds an earlier
+  // write's digits past it (the world's writer's) exposes it.
   NullSimObserver observer;
   Sim sim(small_guest(), observer);
   BalloonCore core(sim, Variant::fixed, Mutation::proc_write_reads_past_count);

@@ -123,6 +123,20 @@ TEST(TextWrite, FiresOnAStoreThatReadsKibAsBytes) {
       << broken.violations.front().detail;
 }
 
+TEST(TextModel, TheTargetAWriteLeaves) {
+  ExpectedWrite refused;
+  refused.answer = -22;
+  EXPECT_EQ(expected_target(k2618, refused, 1024, 700, 1024), 700U);
+  EXPECT_EQ(expected_target(kLinux, refused, 1024, 700, 1024), 700U);
+  ExpectedWrite asks_100;
+  asks_100.answer = 4;
+  asks_100.value = 100;
+  EXPECT_EQ(expected_target(kLinux, asks_100, 1024, 700, 1024), 100U);  // as asked
+  EXPECT_EQ(expected_target(k2618, asks_100, 1024, 700, 1024), 700U);   // under the floor
+  asks_100.value = 900;
+  EXPECT_EQ(expected_target(k2618, asks_100, 1024, 700, 1024), 900U);
+}
+
 TEST(TextModel, StrtoullReadsTheDigitsOfANamedBase) {
   // The kernel's simple_strtoull with a base named: digits are hex digits below it.
   EXPECT_EQ(expected_strtoull("777", 8), (ReadNumber{511, 3}));

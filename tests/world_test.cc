@@ -23,6 +23,23 @@ std::vector<std::uint8_t> random_bytes(std::mt19937_64& rng, std::size_t max_len
   return bytes;
 }
 
+// The /proc writer's buffer starts empty in every run: "40" after a reset is read as
+// 40 even by the core that reads past a write's count, though the run before left
+// "1000000" there.
+TEST(World, AResetForgetsWhatTheLastRunWrote) {
+  const WorldOptions options{Variant::fixed, Mutation::proc_write_reads_past_count};
+  World world(small_guest(), options);
+  const RunResult before = balloonbench::run(
+      world, balloonbench::Run{small_guest(), {events::proc_write("1000000")}}, options);
+  ASSERT_EQ(before.outcome, Outcome::clean);
+  const balloonbench::Run short_write{small_guest(), {events::proc_write("40")}};
+  EXPECT_EQ(balloonbench::run(world, short_write, options).outcome, Outcome::clean);
+  // Within one run the buffer is kept, which is what exposes the bug.
+  const balloonbench::Run both{small_guest(),
+                               {events::proc_write("1000000"), events::proc_write("40")}};
+  EXPECT_EQ(balloonbench::run(world, both, options).outcome, Outcome::violation);
+}
+
 TEST(World, AResetWorldRunsAsANewOne) {
   std::mt19937_64 rng(20261130);
   for (const Variant variant : {Variant::fixed, Variant::legacy}) {

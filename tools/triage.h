@@ -58,7 +58,8 @@ std::string artifact_kind(std::string_view file_name);
 bool replays_under_limits(std::string_view file_name);
 
 // The key crashes are deduplicated by, from the log of one replay: the failure line's
-// key (invariant:<id>, proc-write-contract:<detail>); else, with a sanitizer summary,
+// key (invariant:<id>, or <kind>:<detail> for proc-write-contract, divergence and
+// kernel-library); else, with a sanitizer summary,
 // "sanitizer:<kind>:<f1|f2|f3>"; else the artifact kind of the file's name; else
 // "sanitizer:unknown:<frames, or ?>".
 std::string crash_key(std::string_view replay_log, std::string_view file_name);

@@ -119,6 +119,16 @@ TEST(CrashKey, TheFailureLineDecides) {
   contract.detail = "unexpected return value";
   EXPECT_EQ(crash_key(failure_line(contract), "crash-2"),
             "proc-write-contract:unexpected return value");
+
+  Failure library;
+  library.kind = FailureKind::kernel_library;
+  library.detail = "simple_strtoull reads another number than the kernel's";
+  EXPECT_EQ(crash_key(failure_line(library), "crash-3"),
+            "kernel-library:simple_strtoull reads another number than the kernel's");
+  const std::optional<Failure> read_back =
+      failure_from_json(nlohmann::json::parse(to_json(library).dump()));
+  ASSERT_TRUE(read_back.has_value());
+  EXPECT_EQ(read_back->key(), library.key());
 }
 
 TEST(CrashKey, ProseAloneIsNoInvariant) {
