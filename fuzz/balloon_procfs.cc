@@ -75,10 +75,15 @@ using namespace balloonbench;
 constexpr const char* kFileNames[] = {"/proc/xen/balloon", "memory/target", "sysfs target_kb",
                                       "sysfs target", "sysfs back-off knob"};
 
+// Byte 0's bits 2-4, which name the file unless bit 1 names xenstore.
+unsigned file_bits(std::uint8_t mode) { return (mode >> 2) & 7U; }
+// Mode 5: no file, but simple_strtoull in a named base (judge_strtoull).
+bool parser_mode(std::uint8_t mode) { return (mode & 2U) == 0 && file_bits(mode) == 5; }
+
 // The file byte 0 names.
 TextFile file_of(std::uint8_t mode) {
   if ((mode & 2U) != 0) return TextFile::xenstore;
-  switch ((mode >> 2) & 7U) {
+  switch (file_bits(mode)) {
     case 1:
       return TextFile::sysfs_target_kb;
     case 2:
@@ -140,14 +145,14 @@ extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return -1;
   const std::span<const std::uint8_t> input(data, size);
-  if ((data[0] & 2U) == 0 && ((data[0] >> 2) & 7U) == 5) {
+  if (parser_mode(data[0])) {
     judge_strtoull(input);
     return 0;
   }
   const bool capable = (data[0] & 1U) == 0;
   const TextFile file = file_of(data[0]);
   const BackoffKnob knob =
-      ((data[0] >> 2) & 7U) == 4 ? BackoffKnob::max_retry_count : BackoffKnob::max_schedule_delay;
+      file_bits(data[0]) == 4 ? BackoffKnob::max_retry_count : BackoffKnob::max_schedule_delay;
   const std::size_t count = size - 1;
   const std::unique_ptr<char[]> written(new char[count]);
   if (count > 0) std::memcpy(written.get(), data + 1, count);

@@ -98,7 +98,7 @@ struct Failure {
   Mutation mutation = Mutation::none;
   std::string reproduce;  // a command line that replays the failure, or empty
 
-  // The key failures are grouped by: "invariant:<id>", "proc-write-contract:<detail>"
+  // The key failures are grouped by: "invariant:<id>", "proc-write-contract:<detail>",
   // "divergence:<detail>" or "kernel-library:<detail>".
   std::string key() const;
 };
