@@ -128,7 +128,9 @@ class Driver {
 
 // The driver of `variant` over `env`. A mutation other than none must belong to the
 // variant (mutation_variant); throws std::invalid_argument otherwise, or for a variant
-// this build cannot run.
-std::unique_ptr<Driver> make_driver(Env& env, Variant variant, Mutation mutation);
+// this build cannot run. `memory_hotplug` builds Linux's driver (mainline) with
+// CONFIG_XEN_BALLOON_MEMORY_HOTPLUG; the other variants have no such option.
+std::unique_ptr<Driver> make_driver(Env& env, Variant variant, Mutation mutation,
+                                    bool memory_hotplug = false);
 
 }  // namespace balloonbench

@@ -171,7 +171,8 @@ bool pre_patch(Variant variant) {
   return false;
 }
 
-std::unique_ptr<Driver> make_driver(Env& env, Variant variant, Mutation mutation) {
+std::unique_ptr<Driver> make_driver(Env& env, Variant variant, Mutation mutation,
+                                    bool memory_hotplug) {
   if (mutation != Mutation::none && mutation_variant(mutation) != variant) {
     throw std::invalid_argument(std::string("mutation ") + mutation_name(mutation) +
                                 " belongs to variant " + variant_name(mutation_variant(mutation)) +
@@ -182,7 +183,7 @@ std::unique_ptr<Driver> make_driver(Env& env, Variant variant, Mutation mutation
     case Variant::legacy:
       return std::make_unique<BalloonCore>(env, variant, mutation);
     case Variant::mainline:
-      return std::make_unique<LinuxBalloon>(env, mutation);
+      return std::make_unique<LinuxBalloon>(env, mutation, memory_hotplug);
     case Variant::source:
 #ifdef BALLOONBENCH_HAVE_SOURCE_DRIVER
       return make_source_driver(env);

@@ -37,6 +37,23 @@ struct Reservation {
 // highmem, GFP_KERNEL only gives lowmem.
 enum class Gfp { balloon, kernel };
 
+// Log2 of the pages memory hotplug adds at once (PAGES_PER_SECTION on x86-64: 128 MiB)
+// and of those online_pages hands the online callback at once (MAX_ORDER, 4 MiB).
+inline constexpr unsigned kSectionShift = 15;
+inline constexpr unsigned kOnlineOrder = 10;
+
+// What a driver registers for memory hotplug (Linux's CONFIG_XEN_BALLOON_MEMORY_HOTPLUG):
+// set_online_page_callback's callback and a memory notifier. The kernel calls both
+// when a memory block the driver added comes online, which userspace asks for.
+class MemoryHotplugClient {
+ public:
+  virtual ~MemoryHotplugClient() = default;
+  // The callback, for 2^order pages from `pfn` (struct pages exist, nothing backs them).
+  virtual void online_page(pfn_t pfn, unsigned order) = 0;
+  // The notifier's MEM_ONLINE, after the block's pages went through online_page.
+  virtual void memory_online() = 0;
+};
+
 class Env {
  public:
   virtual ~Env() = default;
@@ -64,7 +81,10 @@ class Env {
   // The P2M table (phys_to_machine_mapping) and its inverse through the M2P.
   virtual mfn_t pfn_to_mfn(pfn_t pfn) const = 0;
   virtual pfn_t mfn_to_pfn(mfn_t mfn) const = 0;
-  virtual void set_phys_to_machine(pfn_t pfn, mfn_t mfn) = 0;
+  // False when the entry cannot be written: Linux's P2M needs a page of its own for a
+  // pfn beyond the memory it booted with, and that allocation may fail. 2.6.18's
+  // returns nothing; its callers ignore the answer.
+  virtual bool set_phys_to_machine(pfn_t pfn, mfn_t mfn) = 0;
   virtual bool phys_to_machine_mapping_valid(pfn_t pfn) const = 0;
 
   // Time and deferred work: jiffies, mod_timer on the balloon timer, schedule_work
@@ -80,6 +100,16 @@ class Env {
   // reserve, which the balloon thread treats as the least worth retrying for).
   virtual long si_mem_available() const = 0;
   virtual std::uint64_t totalreserve_pages() const = 0;
+
+  // Memory hotplug. set_online_page_callback and register_memory_notifier, in one.
+  virtual void register_memory_hotplug(MemoryHotplugClient& client) = 0;
+  // additional_memory_resource: room in the physical address space for `pages` pfns,
+  // returned as its first pfn, or nothing when there is none.
+  virtual std::optional<pfn_t> additional_memory_resource(std::uint64_t pages) = 0;
+  virtual void release_memory_resource(pfn_t first) = 0;
+  // add_memory_resource for the region from `first`: struct pages for it, its memory
+  // blocks offline. 0, or a negative errno (nothing added).
+  virtual int add_memory_resource(pfn_t first) = 0;
 
   // capable(CAP_SYS_ADMIN) for the writer of /proc/xen/balloon.
   virtual bool capable_sys_admin() const = 0;

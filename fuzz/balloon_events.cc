@@ -42,7 +42,8 @@ constexpr balloonbench::Config kParked{.max_pfn = 1,
                                        .max_pages = 1,
                                        .host_free = 0,
                                        .host_other = 0,
-                                       .contract_breaks = false};
+                                       .contract_breaks = false,
+                                       .memory_hotplug = false};
 
 }  // namespace
 

@@ -76,7 +76,10 @@ rc::Gen<Config> gen_config() {
                                                                   : nr_pages + 2 * kLargeWindow)),
               rc::gen::set(&Config::host_free, in_closed<std::uint64_t>(0, host_max(max_pfn))),
               rc::gen::set(&Config::host_other, in_closed<std::uint64_t>(0, host_max(max_pfn))),
-              rc::gen::set(&Config::contract_breaks, rc::gen::just(false)));
+              rc::gen::set(&Config::contract_breaks, rc::gen::just(false)),
+              rc::gen::set(&Config::memory_hotplug,
+                           rc::gen::weightedOneOf<bool>(
+                               {{3, rc::gen::just(false)}, {1, rc::gen::just(true)}})));
         });
       });
 }
@@ -298,6 +301,7 @@ rc::Gen<Event> gen_event(const Config& config) {
               },
               in_closed<unsigned>(0, kBackoffKnobs - 1), gen_knob_text())},
       {1, rc::gen::map(in_closed<std::uint64_t>(0, config.max_pfn), mem_pressure)},
+      {1, rc::gen::just(online_memory())},
       {3, gen_boundary_event(config)},
   });
 }

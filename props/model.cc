@@ -239,8 +239,9 @@ void Model::apply(const Event& event) {
     case EventKind::driver_allowance:
     case EventKind::decrease_short:
     case EventKind::decrease_error:
-    case EventKind::sysfs_knob:    // Linux's driver's knobs and memory outlook: nothing
-    case EventKind::mem_pressure:  // that moves the 2.6.18 driver
+    case EventKind::sysfs_knob:     // Linux's driver's knobs and memory outlook: nothing
+    case EventKind::mem_pressure:   // that moves the 2.6.18 driver
+    case EventKind::online_memory:  // nor does memory hotplug, which it has not
       break;
     case EventKind::alloc_empty:
       alloc_empty(event.value);

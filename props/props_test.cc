@@ -152,9 +152,9 @@ TEST(Distribution, BoundaryPairsReachEveryBoundary) {
 // (docs/invariants.md), and converges once the faults heal, in PV and PVH guests
 // (tagged as the guest it boots, run/world.h's guest_for).
 TEST(Mainline, catalogue) {
-  expect_success_covering(
-      check("mainline-catalogue", catalogue_property(Variant::mainline)),
-      {"partial populate", "allocation failure", "interleaving", "auto-translated"});
+  expect_success_covering(check("mainline-catalogue", catalogue_property(Variant::mainline)),
+                          {"partial populate", "allocation failure", "interleaving",
+                           "auto-translated", "memory hotplug"});
 }
 
 TEST(Mainline, refusal) {
@@ -164,7 +164,7 @@ TEST(Mainline, refusal) {
 
 TEST(Mainline, liveness) {
   expect_success_covering(check("mainline-liveness", liveness_property(Variant::mainline)),
-                          {"partial populate", "allocation failure"});
+                          {"partial populate", "allocation failure", "memory hotplug"});
 }
 
 // The source driver (a balloon.c built through the kernel shim; by default the

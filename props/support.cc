@@ -129,6 +129,7 @@ void classify(const Config& config, const RunStats& stats) {
   if (config.auto_translated) RC_TAG("auto-translated");
   if (stats.full_batches > 0) RC_TAG("full batch");
   if (stats.hard_limit_latches > 0) RC_TAG("hard limit latched");
+  if (stats.memory_added > 0) RC_TAG("memory hotplug");
 }
 
 const std::vector<std::string>& run_situations() {

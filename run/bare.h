@@ -18,6 +18,8 @@ class NullSimObserver final : public SimObserver {
   void hypercall_answered(MemoryOp, const Reservation&, long) override {}
   void timer_armed(std::uint64_t) override {}
   void work_scheduled() override {}
+  void memory_added(pfn_t, std::uint64_t) override {}
+  void memory_online(pfn_t, std::uint64_t) override {}
 };
 
 // A 16-pfn PV guest, half populated: enough for the paths that never reach Xen, and
@@ -35,7 +37,9 @@ inline Config tiny_guest() {
 struct BareCore {
   explicit BareCore(const Config& config = tiny_guest(), Variant variant = Variant::fixed,
                     Mutation mutation = Mutation::none)
-      : sim(config, observer), driver(make_driver(sim, variant, mutation)), core(*driver) {
+      : sim(config, observer),
+        driver(make_driver(sim, variant, mutation, config.memory_hotplug)),
+        core(*driver) {
     core.balloon_init(config.max_pfn, config.nr_pages);
   }
   BareCore(const BareCore&) = delete;

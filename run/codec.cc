@@ -11,16 +11,18 @@ namespace {
 // An event's kind is read as a byte modulo the number of kinds the file's version
 // knows, and an in-flight action's as modulo the number of actions; a new kind or
 // action changes what old files mean. Version 1 knew 19 kinds, version 2 22, version
-// 3 24, version 4 knows 25.
+// 3 24, version 4 25, version 5 knows 26.
 constexpr unsigned kEventKindsVersion1 = 19;
 constexpr unsigned kEventKindsVersion2 = 22;
 constexpr unsigned kEventKindsVersion3 = 24;
-static_assert(kEventKinds == 25 && kInFlightActions == 4,
+constexpr unsigned kEventKindsVersion4 = 25;
+static_assert(kEventKinds == 26 && kInFlightActions == 4,
               "a new event kind or in-flight action changes what bytes decode to: bump "
               "kFormatVersion and keep decoding the older versions with their own counts");
 static_assert(static_cast<unsigned>(EventKind::decrease_short) + 1 == kEventKindsVersion1 &&
                   static_cast<unsigned>(EventKind::sysfs_target) + 1 == kEventKindsVersion2 &&
-                  static_cast<unsigned>(EventKind::mem_pressure) + 1 == kEventKindsVersion3,
+                  static_cast<unsigned>(EventKind::mem_pressure) + 1 == kEventKindsVersion3 &&
+                  static_cast<unsigned>(EventKind::decrease_error) + 1 == kEventKindsVersion4,
               "older versions' kinds keep their numbers; new kinds go after them");
 
 // A field's values are [lo, hi]; the raw value 0 decodes to `zero`, so that an input
@@ -159,10 +161,12 @@ struct DecodeVisitor {
   void number(std::uint64_t& field, unsigned width, GuestPfns range) {
     field = range.decode(in.uint(width));
   }
-  void flags(bool& first, bool& second) {
+  // A flags byte: bits 0 to 2, the third only where the layout knows it.
+  void flags(bool& first, bool& second, bool& third, bool third_known) {
     const std::uint8_t raw = in.byte();
     first = (raw & 1U) != 0;
     second = (raw & 2U) != 0;
+    third = third_known && (raw & 4U) != 0;
   }
   void choice(std::uint64_t& field, const std::vector<std::uint64_t>& table) {
     field = table[in.byte() % table.size()];
@@ -181,7 +185,9 @@ struct EncodeVisitor {
   void number(std::uint64_t& field, unsigned width, GuestPfns range) {
     put(range.encode(field), width);
   }
-  void flags(bool& first, bool& second) { put((first ? 1U : 0U) | (second ? 2U : 0U), 1); }
+  void flags(bool& first, bool& second, bool& third, bool third_known) {
+    put((first ? 1U : 0U) | (second ? 2U : 0U) | (third_known && third ? 4U : 0U), 1);
+  }
   void choice(std::uint64_t& field, const std::vector<std::uint64_t>& table) {
     put(static_cast<std::uint64_t>(std::find(table.begin(), table.end(), field) - table.begin()),
         1);
@@ -210,7 +216,9 @@ struct CheckVisitor {
            std::to_string(range.hi) + "]");
     }
   }
-  void flags(bool& /*first*/, bool& /*second*/) {}
+  void flags(bool& /*first*/, bool& /*second*/, bool& third, bool third_known) {
+    if (third && !third_known) fail("memory_hotplug is set, but this layout has no bit for it");
+  }
   void choice(std::uint64_t& field, const std::vector<std::uint64_t>& table) {
     if (std::find(table.begin(), table.end(), field) == table.end()) {
       fail(std::to_string(field) + " is not one of the encodable values");
@@ -231,7 +239,7 @@ void visit_config(Config& c, Visitor& v, std::uint8_t version) {
   if (large_guest(version, pfns)) {
     const std::uint64_t w = kLargeWindow;
     v.number(c.nr_pages, 2, Range{window_below(pfns), pfns, pfns - w / 2});
-    v.flags(c.auto_translated, c.contract_breaks);
+    v.flags(c.auto_translated, c.contract_breaks, c.memory_hotplug, version >= kHotplugVersion);
     v.number(c.max_low_pfn, 2, Range{std::max<std::uint64_t>(1, window_below(pfns)), pfns, pfns});
     v.number(c.max_pages, 2, Range{c.nr_pages, c.nr_pages + 2 * w, pfns});
     v.number(c.host_free, 2, Range{0, 2 * w, w / 4});
@@ -240,7 +248,7 @@ void visit_config(Config& c, Visitor& v, std::uint8_t version) {
   }
   const unsigned width = page_width(version, pfns);
   v.number(c.nr_pages, width, Range{0, pfns, pfns / 2});
-  v.flags(c.auto_translated, c.contract_breaks);
+  v.flags(c.auto_translated, c.contract_breaks, c.memory_hotplug, version >= kHotplugVersion);
   v.number(c.max_low_pfn, width, Range{1, pfns, pfns});
   v.number(c.max_pages, width, Range{c.nr_pages, 2 * pfns, pfns});
   v.number(c.host_free, width, Range{0, pfns, pfns / 4});
@@ -279,6 +287,7 @@ void visit_event_args(Event& e, const Config& c, Visitor& v, std::uint8_t versio
       break;
     case EventKind::proc_read:
     case EventKind::run_work:
+    case EventKind::online_memory:
       break;
     case EventKind::driver_allowance:
       v.number(e.value, 1, Range{~std::uint64_t{127}, 127, 0});  // [-128, 127]
@@ -351,7 +360,8 @@ std::string unused_fields_error(const Event& e) {
                           e.kind == EventKind::sysfs_knob || e.kind == EventKind::sysfs_target_kb ||
                           e.kind == EventKind::sysfs_target;
   const bool uses_value = e.kind != EventKind::proc_read && e.kind != EventKind::run_work &&
-                          e.kind != EventKind::xenstore_target;
+                          e.kind != EventKind::xenstore_target &&
+                          e.kind != EventKind::online_memory;
   if (!uses_extra && e.extra != 0) return "extra is not used by this kind and must be 0";
   if (!uses_bytes && !e.bytes.empty()) return "bytes are not used by this kind and must be empty";
   if (!uses_value && e.value != 0) return "value is not used by this kind and must be 0";
@@ -368,6 +378,8 @@ unsigned event_kinds_in_version(std::uint8_t version) {
       return kEventKindsVersion2;
     case 3:
       return kEventKindsVersion3;
+    case 4:
+      return kEventKindsVersion4;
     default:
       return kEventKinds;
   }
@@ -480,7 +492,8 @@ HostRun decode_host(std::span<const std::uint8_t> bytes, Variant first, Variant 
   HostRun run;
   const std::size_t count = kMinGuests + in.byte() % (kMaxGuests - kMinGuests + 1);
   bool unused = false;
-  visitor.flags(run.overcommit, unused);
+  bool none = false;
+  visitor.flags(run.overcommit, unused, none, false);
   run.guests.resize(count);
   for (Config& config : run.guests) visit_config(config, visitor, kHostLayoutVersion);
   run.variants.assign(count, others);
@@ -547,7 +560,8 @@ std::vector<std::uint8_t> encode(const HostRun& run) {
                                 static_cast<std::uint8_t>(copy.guests.size() - kMinGuests)};
   EncodeVisitor visitor{out};
   bool unused = false;
-  visitor.flags(copy.overcommit, unused);
+  bool none = false;
+  visitor.flags(copy.overcommit, unused, none, false);
   for (Config& config : copy.guests) visit_config(config, visitor, kHostLayoutVersion);
   for (HostEvent& e : copy.events) {
     if (e.action == HostAction::guest) {

@@ -24,14 +24,16 @@ namespace balloonbench {
 // different run, and keep decoding the old versions: version 1 knows the first 19
 // event kinds, version 2 adds release_driver_page, sysfs_target_kb and sysfs_target,
 // version 3 reads guests of up to kDecodeMaxPfnVersion3 pfns and adds sysfs_knob and
-// mem_pressure, version 4 adds decrease_error and guests of up to kDecodeMaxPfn pfns
-// (docs/encoding.md).
-inline constexpr std::uint8_t kFormatVersion = 4;
+// mem_pressure, version 4 adds decrease_error and guests of up to kDecodeMaxPfn pfns,
+// version 5 reads the flags byte's bit 2 as memory_hotplug (docs/encoding.md).
+inline constexpr std::uint8_t kFormatVersion = 5;
 inline constexpr std::uint8_t kOldestFormatVersion = 1;
 // The first version whose guests go past kDecodeMaxPfnVersion2 pfns.
 inline constexpr std::uint8_t kLargeGuestsVersion = 3;
 // The first version whose largest octave reaches past 1 GiB, to kDecodeMaxPfn.
 inline constexpr std::uint8_t kHugeGuestsVersion = 4;
+// The first version with a memory_hotplug flag (older files ignore that bit).
+inline constexpr std::uint8_t kHotplugVersion = 5;
 // The layout a host's configurations and guest events are read with (docs/encoding.md,
 // "Hosts"): version 3's, so that a host file keeps its meaning.
 inline constexpr std::uint8_t kHostLayoutVersion = 3;

@@ -13,7 +13,8 @@ constexpr const char* kEventNames[] = {
     "alloc_empty",     "free_empty",      "run_work",       "tick",           "host_take",
     "host_free",       "set_max_pages",   "populate_limit", "populate_error", "alloc_fail",
     "in_flight",       "timer_late",      "delay_work",     "decrease_short", "release_driver_page",
-    "sysfs_target_kb", "sysfs_target",    "sysfs_knob",     "mem_pressure",   "decrease_error"};
+    "sysfs_target_kb", "sysfs_target",    "sysfs_knob",     "mem_pressure",   "decrease_error",
+    "online_memory"};
 static_assert(std::size(kEventNames) == kEventKinds, "every EventKind needs its name, in order");
 
 constexpr const char* kInFlightNames[] = {"set_target", "host_take", "host_free", "set_max_pages"};
@@ -76,6 +77,7 @@ std::string to_text(const Event& event) {
              (event.value != 0 ? " (without CAP_SYS_ADMIN)" : "");
     case EventKind::proc_read:
     case EventKind::run_work:
+    case EventKind::online_memory:
       return out;
     case EventKind::driver_allowance:
       return out + " " + std::to_string(static_cast<std::int64_t>(event.value));
@@ -153,6 +155,7 @@ Event sysfs_knob(BackoffKnob knob, std::string text) {
 }
 Event mem_pressure(std::uint64_t pages) { return make(EventKind::mem_pressure, pages); }
 Event decrease_error(std::uint64_t error) { return make(EventKind::decrease_error, error); }
+Event online_memory() { return make(EventKind::online_memory, 0); }
 }  // namespace events
 
 std::string to_text(const Config& config) {
@@ -163,6 +166,7 @@ std::string to_text(const Config& config) {
                     " host_free=" + number(config.host_free) +
                     " host_other=" + number(config.host_other);
   if (config.contract_breaks) out += " contract_breaks";
+  if (config.memory_hotplug) out += " memory_hotplug";
   return out;
 }
 

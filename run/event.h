@@ -44,8 +44,10 @@ enum class EventKind : std::uint8_t {
   mem_pressure,  // value: pages the guest's own use keeps out of si_mem_available()
   // Format version 4.
   decrease_error,  // value: the next decrease answers -value (breaks Xen's contract; knob)
+  // Format version 5.
+  online_memory,  // userspace onlines every memory block hotplug added (mainline)
 };
-inline constexpr unsigned kEventKinds = static_cast<unsigned>(EventKind::decrease_error) + 1;
+inline constexpr unsigned kEventKinds = static_cast<unsigned>(EventKind::online_memory) + 1;
 
 // What happens between a hypercall's request and its answer.
 enum class InFlightAction : std::uint8_t { set_target, host_take, host_free, set_max_pages };
@@ -98,6 +100,7 @@ Event sysfs_target(std::string text, bool capable = true);
 Event sysfs_knob(BackoffKnob knob, std::string text);
 Event mem_pressure(std::uint64_t pages);
 Event decrease_error(std::uint64_t error);
+Event online_memory();
 }  // namespace events
 
 // One line describing the event, e.g. `set_target 900` or `proc_write "512M\n"`.

@@ -273,6 +273,10 @@ void Checker::boot_check() {
   list_touched_.clear();
 }
 
+void Checker::memory_online(pfn_t first, std::uint64_t pages) {
+  if (enabled_) in_list_.grow(first + pages);
+}
+
 void Checker::epilogue_check() {
   if (!enabled_) return;
   drain_journal();

@@ -60,6 +60,8 @@ class Checker {
   void check_converge();
   // After boot: the totals, and the list as balloon_init built it.
   void boot_check();
+  // Memory hotplug onlined pfns [first, first + pages): the list may hold them.
+  void memory_online(pfn_t first, std::uint64_t pages);
   // The state checks over every pfn the run touched since boot (the simulation's
   // dirty pfns and the list's entries, step by step), the pfns of every frame the
   // simulation wrote, and the totals: what full_scan would find, at the cost of

@@ -129,6 +129,21 @@ void Recorder::livelock(MemoryOp op) {
     add(TraceKind::note, std::string(memory_op_name(op)) + " over the work run's budget: livelock");
 }
 
+void Recorder::memory_added(std::uint64_t first, std::uint64_t pages) {
+  ++stats_.memory_added;
+  if (trace_ != nullptr) {
+    add(TraceKind::note,
+        "memory hotplug: pfns " + n(first) + " to " + n(first + pages - 1) + " added, offline");
+  }
+}
+
+void Recorder::memory_online(std::uint64_t first, std::uint64_t pages) {
+  if (trace_ != nullptr) {
+    add(TraceKind::note,
+        "memory hotplug: pfns " + n(first) + " to " + n(first + pages - 1) + " online");
+  }
+}
+
 void Recorder::note(std::string text) {
   if (trace_ != nullptr) add(TraceKind::note, std::move(text));
 }

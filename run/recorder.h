@@ -36,6 +36,7 @@ struct RunStats {
   std::uint64_t timer_fires = 0;
   std::uint64_t in_flight_actions = 0;
   std::uint64_t hard_limit_latches = 0;  // legacy: the work ran into a latched limit
+  std::uint64_t memory_added = 0;        // regions memory hotplug added (mainline)
 };
 
 class Recorder {
@@ -60,6 +61,9 @@ class Recorder {
   void livelock(MemoryOp op);
   // A line of its own in the trace (the world's notes that have no hook of their own).
   void note(std::string text);
+  // Memory hotplug added pfns [first, first + pages), offline; or onlined them.
+  void memory_added(std::uint64_t first, std::uint64_t pages);
+  void memory_online(std::uint64_t first, std::uint64_t pages);
 
   // What crossed the environment boundary.
   void hypercall_issued(const Reservation& reservation);

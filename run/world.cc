@@ -70,7 +70,7 @@ const char* outcome_name(Outcome outcome) {
 
 World::World(const Config& config, const WorldOptions& options)
     : sim_(guest_for(config, options.variant), *this, options.bank),
-      driver_(make_driver(sim_, options.variant, options.mutation)),
+      driver_(make_driver(sim_, options.variant, options.mutation, config.memory_hotplug)),
       checker_(sim_, *driver_, options.checks),
       recorder_(options.trace, sim_, *driver_, checker_) {
   boot(config, options);
@@ -82,7 +82,7 @@ void World::reset(const Config& config, const WorldOptions& options) {
   driver_->set_list_journal(nullptr);
   driver_.reset();
   sim_.reset(guest_for(config, options.variant));
-  driver_ = make_driver(sim_, options.variant, options.mutation);
+  driver_ = make_driver(sim_, options.variant, options.mutation, config.memory_hotplug);
   checker_.reset(*driver_, options.checks);
   // The recorder holds the core by reference; a new one is the reset.
   recorder_.~Recorder();
@@ -301,6 +301,7 @@ void World::apply(const Event& event) {
     case EventKind::sysfs_target_kb:
     case EventKind::sysfs_target:
     case EventKind::sysfs_knob:
+    case EventKind::online_memory:
       apply_entry_point(event);
       break;
     case EventKind::host_take:
@@ -366,6 +367,10 @@ void World::apply_entry_point(const Event& event) {
       break;
     case EventKind::tick:
       advance(event.value);
+      break;
+    case EventKind::online_memory:
+      // The kernel calls the driver's online callback and notifier for each block.
+      if (sim_.online_memory() == 0) recorder_.note("no memory block is offline");
       break;
     case EventKind::release_driver_page:
       if (absent(OptionalEntry::release_driver_page)) break;
@@ -607,12 +612,14 @@ void World::run_work() {
   recorder_.work_finished();
 }
 
-// SPEC §3: stop all faults, let allocations succeed, and give the host enough free
-// memory for the effective target within max_pages.
+// SPEC §3: stop all faults, let allocations succeed, online any memory hotplug added,
+// and give the host enough free memory for the effective target within max_pages.
 void World::heal() {
   sim_.clear_faults();
   in_flight_.clear();
   host_actions_.clear();
+  // Userspace onlines what memory hotplug added (its udev rule has caught up).
+  sim_.online_memory();
   // A guest that shares its host's frames is healed with the host (run/host.h).
   const std::uint64_t reachable = reachable_target();
   if (!sim_.shares_host() && reachable > sim_.tot_pages()) {
@@ -672,6 +679,13 @@ void World::timer_armed(std::uint64_t expires) { recorder_.timer_armed(expires);
 void World::work_scheduled() {
   if (in_work_) requeued_by_work_ = true;
   recorder_.work_scheduled();
+}
+
+void World::memory_added(pfn_t first, std::uint64_t pages) { recorder_.memory_added(first, pages); }
+
+void World::memory_online(pfn_t first, std::uint64_t pages) {
+  checker_.memory_online(first, pages);
+  recorder_.memory_online(first, pages);
 }
 
 RunResult World::result() const {

@@ -190,6 +190,8 @@ class World final : private SimObserver {
   void hypercall_answered(MemoryOp op, const Reservation& reservation, long rc) override;
   void timer_armed(std::uint64_t expires) override;
   void work_scheduled() override;
+  void memory_added(pfn_t first, std::uint64_t pages) override;
+  void memory_online(pfn_t first, std::uint64_t pages) override;
 
   Sim sim_;
   std::unique_ptr<Driver> driver_;

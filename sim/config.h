@@ -19,6 +19,10 @@ struct Config {
   // Named knob: allow faults that break Xen's contract (a short decrease answer).
   // A BUG that follows one is an expected crash, not a driver defect.
   bool contract_breaks = false;
+  // Linux's driver (variant mainline) built with CONFIG_XEN_BALLOON_MEMORY_HOTPLUG:
+  // with nothing left in the balloon it adds memory (new pfns) to balloon up into.
+  // The other drivers have no such option and ignore it.
+  bool memory_hotplug = false;
 
   bool operator==(const Config&) const = default;
 };

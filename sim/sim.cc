@@ -12,6 +12,8 @@ namespace {
 
 constexpr long kEinval = 22;
 constexpr std::uint64_t kMaxErrno = 4095;
+// Entries in one page of Linux's P2M (P2M_PER_PAGE).
+constexpr std::uint64_t kP2mPerPage = 512;
 
 // A step coprime with `total`, so that k * step mod total visits every frame once and
 // the guest's pfns land on scattered mfns rather than mfn == pfn + constant.
@@ -103,6 +105,9 @@ void Sim::reset(const Config& config) {
   alloc_fail_ = 0;
   contract_broken_ = false;
   failed_allocations_ = 0;
+  hotplug_ = nullptr;
+  resources_.clear();
+  added_end_ = config_.max_pfn;
   dirty_.clear();
   epoch_ = 1;
 }
@@ -300,16 +305,19 @@ bool Sim::mappable(mfn_t frame) const {
   return frame_valid(frame) && owner(frame) == FrameOwner::self;
 }
 
-std::optional<pfn_t> Sim::alloc_page(Gfp gfp) {
-  if (alloc_fail_ > 0) {
-    if (alloc_skip_ > 0) {
-      --alloc_skip_;
-    } else {
-      --alloc_fail_;
-      ++failed_allocations_;
-      return std::nullopt;
-    }
+bool Sim::kernel_allocation_succeeds() {
+  if (alloc_fail_ == 0) return true;
+  if (alloc_skip_ > 0) {
+    --alloc_skip_;
+    return true;
   }
+  --alloc_fail_;
+  ++failed_allocations_;
+  return false;
+}
+
+std::optional<pfn_t> Sim::alloc_page(Gfp gfp) {
+  if (!kernel_allocation_succeeds()) return std::nullopt;
   LazyStack& list = (gfp == Gfp::balloon && !free_high_.empty()) ? free_high_ : free_low_;
   if (list.empty()) {
     ++failed_allocations_;
@@ -361,17 +369,105 @@ pfn_t Sim::mfn_to_pfn(mfn_t mfn) const {
   return frame_valid(mfn) ? m2p(mfn) : kInvalidP2mEntry;
 }
 
-void Sim::set_phys_to_machine(pfn_t pfn, mfn_t mfn) {
+bool Sim::set_phys_to_machine(pfn_t pfn, mfn_t mfn) {
   if (config_.auto_translated) {
     // Xen keeps the P2M; the guest may only state the identity or invalidate.
     if (pfn != mfn && mfn != kInvalidP2mEntry) {
       bug(__FILE__, __LINE__, "set_phys_to_machine(pfn, mfn) with pfn != mfn when auto-translated");
     }
-    return;
+    return true;
   }
-  need_pfn(pfn, "set_phys_to_machine of a pfn beyond max_pfn");
+  if (pfn >= config_.max_pfn) {
+    // Past the guest's memory only a reserved region's entries may be invalidated.
+    // Linux's P2M maps those pfns to themselves (identity) until then, and the first
+    // entry of each P2M page (512 entries) written costs that page an allocation.
+    const auto region = resource_of(pfn);
+    if (region == resources_.end() || mfn != kInvalidP2mEntry) {
+      throw_kernel_bug(__FILE__, __LINE__, "set_phys_to_machine of a pfn beyond max_pfn");
+    }
+    if ((pfn == region->first || pfn % kP2mPerPage == 0) && !kernel_allocation_succeeds()) {
+      return false;
+    }
+  }
   set_p2m(pfn, mfn);
   mark_dirty(pfn);
+  return true;
+}
+
+std::vector<std::pair<pfn_t, std::uint64_t>>::const_iterator Sim::resource_of(pfn_t pfn) const {
+  return std::find_if(resources_.begin(), resources_.end(), [pfn](const auto& region) {
+    return pfn >= region.first && pfn - region.first < region.second;
+  });
+}
+
+// Regions go one after another from the last pfn added: Linux's allocate_resource
+// also aligns each to a section, which leaves a hole no driver sees.
+std::optional<pfn_t> Sim::additional_memory_resource(std::uint64_t pages) {
+  pfn_t first = added_end_;
+  for (const auto& [start, count] : resources_) first = std::max(first, start + count);
+  if (pages == 0 || pages > kHotplugPfnLimit || first > kHotplugPfnLimit - pages) {
+    return std::nullopt;
+  }
+  resources_.emplace_back(first, pages);
+  pfns_.grow(first + pages);
+  return first;
+}
+
+void Sim::release_memory_resource(pfn_t first) {
+  const auto region = resource_of(first);
+  if (region == resources_.end() || region->first != first) {
+    bug(__FILE__, __LINE__, "release_memory_resource of a region never reserved");
+  }
+  resources_.erase(region);
+}
+
+// The memory is added offline: userspace onlines it (online_memory).
+int Sim::add_memory_resource(pfn_t first) {
+  constexpr int kEnomem = 12;
+  const auto region = resource_of(first);
+  if (region == resources_.end() || region->first != first) {
+    bug(__FILE__, __LINE__, "add_memory_resource of a region never reserved");
+  }
+  if (first != added_end_) {
+    bug(__FILE__, __LINE__, "add_memory_resource of a region that does not follow memory");
+  }
+  if (hotplug_ == nullptr) bug(__FILE__, __LINE__, "memory hotplug with no online callback");
+  // The new memory's struct pages (its memmap) are the kernel's allocation.
+  if (!kernel_allocation_succeeds()) return -kEnomem;
+  const std::uint64_t pages = region->second;
+  added_end_ += pages;
+  resources_.erase(region);
+  observer_.memory_added(first, pages);
+  return 0;
+}
+
+// Each memory block (a section) on: its pfns join the guest, the kernel maps them,
+// online_pages hands them to the callback 2^kOnlineOrder at a time, then the notifier.
+std::uint64_t Sim::online_memory() {
+  const std::uint64_t offline = added_end_ - config_.max_pfn;
+  constexpr std::uint64_t kChunk = std::uint64_t{1} << kOnlineOrder;
+  while (config_.max_pfn < added_end_) {
+    const pfn_t first = config_.max_pfn;
+    const std::uint64_t pages =
+        std::min<std::uint64_t>(std::uint64_t{1} << kSectionShift, added_end_ - first);
+    if (config_.max_low_pfn == config_.max_pfn) config_.max_low_pfn += pages;
+    config_.max_pfn += pages;
+    // The direct map: a translated guest's PTEs name the pfns themselves; a PV guest's
+    // are not present, as its P2M holds no frame for them.
+    if (config_.auto_translated) {
+      for (pfn_t pfn = first; pfn < first + pages; ++pfn) {
+        if (page_high_mem(pfn)) continue;
+        pfn_entry(pfn).mapped = pfn;
+        mark_dirty(pfn);
+      }
+    }
+    observer_.memory_online(first, pages);
+    pfn_t pfn = first;
+    for (; first + pages - pfn >= kChunk; pfn += kChunk) hotplug_->online_page(pfn, kOnlineOrder);
+    for (; pfn < first + pages; ++pfn) hotplug_->online_page(pfn, 0);
+    hotplug_->memory_online();
+  }
+  return offline;
 }
 
 bool Sim::phys_to_machine_mapping_valid(pfn_t pfn) const {

@@ -74,7 +74,16 @@ class SimObserver {
   virtual void hypercall_answered(MemoryOp op, const Reservation& reservation, long rc) = 0;
   virtual void timer_armed(std::uint64_t expires) = 0;
   virtual void work_scheduled() = 0;
+  // Memory hotplug added pfns [first, first + pages), offline.
+  virtual void memory_added(pfn_t first, std::uint64_t pages) = 0;
+  // A memory block came online: the guest has pfns [first, first + pages) more, which
+  // the online callback is about to be given.
+  virtual void memory_online(pfn_t first, std::uint64_t pages) = 0;
 };
+
+// How far memory hotplug may grow a guest's pfns: the simulated physical address
+// space (Linux's reaches MAX_PHYSMEM_BITS, far more than a run could walk).
+inline constexpr std::uint64_t kHotplugPfnLimit = std::uint64_t{1} << 20;
 
 class Sim final : public Env {
  public:
@@ -99,7 +108,7 @@ class Sim final : public Env {
   int page_count(pfn_t pfn) const override;
   mfn_t pfn_to_mfn(pfn_t pfn) const override;
   pfn_t mfn_to_pfn(mfn_t mfn) const override;
-  void set_phys_to_machine(pfn_t pfn, mfn_t mfn) override;
+  bool set_phys_to_machine(pfn_t pfn, mfn_t mfn) override;
   bool phys_to_machine_mapping_valid(pfn_t pfn) const override;
   std::uint64_t jiffies() const override { return jiffies_; }
   void mod_timer(std::uint64_t expires) override;
@@ -113,6 +122,10 @@ class Sim final : public Env {
     return std::max<std::uint64_t>(config_.max_pfn / 64, 32);
   }
   bool capable_sys_admin() const override { return capable_; }
+  void register_memory_hotplug(MemoryHotplugClient& client) override { hotplug_ = &client; }
+  std::optional<pfn_t> additional_memory_resource(std::uint64_t pages) override;
+  void release_memory_resource(pfn_t first) override;
+  int add_memory_resource(pfn_t first) override;
   [[noreturn]] void bug(const char* file, int line, const char* condition) override;
 
   // Faults, armed for what comes next (SPEC §3).
@@ -142,6 +155,9 @@ class Sim final : public Env {
   void lend(pfn_t pfn);
   void unlend(pfn_t pfn);
   void set_capable(bool capable) { capable_ = capable; }
+  // Userspace onlines every memory block hotplug added (a udev rule writing "online"
+  // to each block's state). Returns the pages that came online.
+  std::uint64_t online_memory();
 
   // Time and the work queue, driven by World.
   void set_jiffies(std::uint64_t now) { jiffies_ = now; }
@@ -154,8 +170,13 @@ class Sim final : public Env {
   bool work_runnable() const { return work_pending_ && jiffies_ >= work_blocked_until_; }
   void take_work() { work_pending_ = false; }
 
-  // State, for checkers, traces and tests.
+  // State, for checkers, traces and tests. The configuration's max_pfn (and
+  // max_low_pfn, when the guest had no highmem) grows with memory hotplug.
   const Config& config() const { return config_; }
+  // Regions additional_memory_resource reserved and nobody added or released.
+  std::size_t memory_resources() const { return resources_.size(); }
+  // Pages added by memory hotplug and not yet online.
+  std::uint64_t offline_pages() const { return added_end_ - config_.max_pfn; }
   std::uint64_t tot_pages() const { return tot_pages_; }
   std::uint64_t max_pages() const { return max_pages_; }
   // Free frames a populate may take: the host's, shared, when the Sim has a bank.
@@ -236,6 +257,11 @@ class Sim final : public Env {
   long populate_physmap(Reservation& reservation);
   long decrease_reservation(Reservation& reservation);
   bool mappable(mfn_t frame) const;
+  // An allocation the kernel makes for itself (a P2M or memmap page): false when an
+  // armed alloc_fail makes it fail. The page itself is not taken from the guest.
+  bool kernel_allocation_succeeds();
+  // The reserved region holding pfn, or resources_.end().
+  std::vector<std::pair<pfn_t, std::uint64_t>>::const_iterator resource_of(pfn_t pfn) const;
   frame_t take_free_frame();
   void release_frame(frame_t frame);
   void set_p2m(pfn_t pfn, mfn_t mfn);
@@ -282,6 +308,13 @@ class Sim final : public Env {
   std::uint64_t work_blocked_until_ = 0;
   std::uint64_t mem_pressure_ = 0;
   std::uint64_t lent_count_ = 0;  // pfns lent to backends
+
+  // Memory hotplug: the registered client; the end of the pfns added, online ones
+  // below max_pfn and offline ones from there; and the regions reserved (first pfn,
+  // pages), each after the pfns added and the regions before it.
+  MemoryHotplugClient* hotplug_ = nullptr;
+  pfn_t added_end_ = 0;
+  std::vector<std::pair<pfn_t, std::uint64_t>> resources_;
 
   // Armed faults.
   std::deque<AnswerFault> populate_faults_;

@@ -20,6 +20,7 @@ balloonbench::Run every_kind_run() {
   run.config.host_free = 300;
   run.config.host_other = 100;
   run.config.contract_breaks = true;
+  run.config.memory_hotplug = true;
   run.events = {events::set_target(900),
                 events::xenstore_target("3600"),
                 events::proc_write("512M\n", false),
@@ -44,6 +45,7 @@ balloonbench::Run every_kind_run() {
                 events::sysfs_target("512M"),
                 events::sysfs_knob(BackoffKnob::max_retry_count, "0x8\n"),
                 events::mem_pressure(300),
+                events::online_memory(),
                 events::decrease_error(22)};
   return run;
 }
@@ -246,6 +248,22 @@ TEST(Codec, Version3FilesKeepTheirMeaning) {
   EXPECT_EQ(event_kinds_in_version(3), 24U);
 }
 
+TEST(Codec, Version4FilesIgnoreTheFlagsBitOfMemoryHotplug) {
+  // Bit 2 of the flags byte is memory_hotplug from version 5 on; before, the byte's
+  // other bits were read as nothing, and still are.
+  balloonbench::Run run{with_host(small_guest(), 256), {events::set_target(900)}};
+  run.config.auto_translated = true;
+  run.config.memory_hotplug = true;
+  std::vector<std::uint8_t> bytes = encode(run);
+  EXPECT_EQ(decode(bytes), run);
+  bytes[0] = 4;
+  const balloonbench::Run old = decode(bytes);
+  EXPECT_FALSE(old.config.memory_hotplug);
+  EXPECT_TRUE(old.config.auto_translated);
+  run.config.memory_hotplug = false;
+  EXPECT_EQ(old, run);
+}
+
 TEST(Codec, HostsKeepVersion3sLayout) {
   // A host's guests and events are read as version 3 reads them: no guest past 1 GiB,
   // no decrease_error.
@@ -258,6 +276,9 @@ TEST(Codec, HostsKeepVersion3sLayout) {
   host.events[0].event = events::decrease_error(12);
   EXPECT_NE(encodable(host).find("unknown kind"), std::string::npos) << encodable(host);
   host.events[0].event = events::run_work();
+  host.guests[0].memory_hotplug = true;  // version 3's flags byte has no bit for it
+  EXPECT_NE(encodable(host).find("memory_hotplug"), std::string::npos) << encodable(host);
+  host.guests[0].memory_hotplug = false;
   Config& big = host.guests[1];
   big.max_pfn = big.max_low_pfn = big.max_pages = 524288;
   big.nr_pages = 524288 - 100;

@@ -74,7 +74,7 @@ TEST(Mainline, TheBackOffDoublesUpToItsCapAndRetriesRunOutIntoACancel) {
   // lets it converge.
   world.step(host_free(200));
   world.finish();
-  EXPECT_EQ(world.outcome(), Outcome::clean);
+  ASSERT_EQ(world.outcome(), Outcome::clean) << world.violations().front().detail;
   EXPECT_EQ(world.core().current_pages(), 600U);
 }
 
@@ -260,6 +260,151 @@ TEST(Mainline, ConvergeFiresWhenReturnedPagesStayInTheBalloon) {
   const RunResult buggy =
       run_events(config, list, Variant::mainline, Mutation::fix_accounting_without_hotplug);
   EXPECT_TRUE(broke(buggy, InvariantId::converge));
+}
+
+// With CONFIG_XEN_BALLOON_MEMORY_HOTPLUG: a guest whose target is above every page it
+// has (a PV guest of 1024 pfns, half populated, on a host with room).
+Config hotplug_guest() {
+  Config config = small_guest();
+  config.max_pages = 4096;
+  config.host_free = 8192;
+  config.memory_hotplug = true;
+  return config;
+}
+
+TEST(MainlineHotplug, AnEmptyBalloonAddsASectionAndTheThreadWaitsUntilItIsOnline) {
+  World world = boot_world(hotplug_guest());
+  world.step(set_target(2000));
+  world.step(run_work());  // the balloon's 512 pages come back
+  EXPECT_EQ(world.core().current_pages(), 1024U);
+  world.step(run_work());  // nothing left in the balloon: add memory, offline
+  const std::uint64_t section = std::uint64_t{1} << kSectionShift;
+  EXPECT_EQ(world.sim().offline_pages(), section);
+  EXPECT_EQ(world.sim().config().max_pfn, 1024U);
+  EXPECT_EQ(world.core().balloon_low(), 0U);
+  ThreadState thread = thread_of(world);
+  EXPECT_EQ(thread.state, ThreadState::Bp::wait);
+  EXPECT_TRUE(thread.sleeping);
+  EXPECT_EQ(world.sim().timer_expires(), world.sim().jiffies() + kHz);
+  // Each second the thread finds the added pages counted (credit <= 0) and waits on.
+  world.step(tick(kHz));
+  EXPECT_EQ(thread_of(world).state, ThreadState::Bp::wait);
+  EXPECT_EQ(world.sim().offline_pages(), section);
+  EXPECT_EQ(world.sim().memory_resources(), 0U);
+  EXPECT_EQ(world.sim().timer_expires(), world.sim().jiffies() + kHz);
+
+  world.step(online_memory());  // into the balloon; the notifier's wake finds no change
+  EXPECT_EQ(world.sim().config().max_pfn, 1024 + section);
+  EXPECT_EQ(world.sim().config().max_low_pfn, 1024 + section);  // a 64-bit guest: lowmem
+  EXPECT_EQ(world.core().balloon_low(), section);
+  EXPECT_TRUE(thread_of(world).sleeping);
+  world.step(tick(kHz));  // BP_WAIT's second: balloon up into the new memory
+  world.finish();
+  ASSERT_EQ(world.outcome(), Outcome::clean) << world.violations().front().detail;
+  EXPECT_EQ(world.core().current_pages(), 2000U);
+  EXPECT_EQ(world.sim().config().max_pfn, 1024 + section);  // one section was enough
+}
+
+// Memory left offline is onlined by the heal, and the thread converges.
+TEST(MainlineHotplug, TheHealOnlinesWhatWasAdded) {
+  World world = boot_world(hotplug_guest());
+  world.step(set_target(1500));
+  world.step(run_work());
+  world.step(run_work());
+  EXPECT_EQ(world.sim().offline_pages(), std::uint64_t{1} << kSectionShift);
+  world.finish();
+  ASSERT_EQ(world.outcome(), Outcome::clean) << world.violations().front().detail;
+  EXPECT_TRUE(world.converge_judged());
+  EXPECT_EQ(world.core().current_pages(), 1500U);
+  EXPECT_EQ(world.sim().offline_pages(), 0U);
+}
+
+TEST(MainlineHotplug, WithoutTheOptionTheThreadGivesUpOnPagesItHasNoRoomFor) {
+  Config config = hotplug_guest();
+  config.memory_hotplug = false;
+  World world = boot_world(config);
+  world.step(set_target(2000));
+  world.step(run_work());
+  world.step(run_work());
+  EXPECT_EQ(thread_of(world).state, ThreadState::Bp::ecanceled);
+  EXPECT_EQ(world.sim().config().max_pfn, 1024U);
+}
+
+TEST(MainlineHotplug, ATargetBeyondTheAddressSpaceCancels) {
+  World world = boot_world(hotplug_guest());
+  world.step(set_target(kHotplugPfnLimit));  // a section more than there is room for
+  world.step(run_work());
+  world.step(run_work());
+  EXPECT_EQ(thread_of(world).state, ThreadState::Bp::ecanceled);
+  EXPECT_EQ(world.sim().config().max_pfn, 1024U);
+  EXPECT_EQ(world.sim().memory_resources(), 0U);
+  EXPECT_TRUE(world.violations().empty());
+}
+
+// A PV guest's P2M takes a page for each 512 new pfns, then add_memory_resource one for
+// the memmap: a failure at the first or the last of them cancels, releasing the region.
+TEST(MainlineHotplug, AFailedAllocationOnTheWayCancelsAndReleasesTheRegion) {
+  const std::uint64_t p2m_pages = (std::uint64_t{1} << kSectionShift) / 512;
+  for (const std::uint64_t skip : {std::uint64_t{0}, p2m_pages - 1, p2m_pages}) {
+    World world = boot_world(hotplug_guest());
+    world.step(set_target(2000));
+    world.step(run_work());
+    world.step(alloc_fail(skip, 1));
+    world.step(run_work());
+    EXPECT_EQ(thread_of(world).state, ThreadState::Bp::ecanceled) << "skip " << skip;
+    EXPECT_EQ(world.sim().config().max_pfn, 1024U) << "skip " << skip;
+    EXPECT_EQ(world.sim().memory_resources(), 0U) << "skip " << skip;
+    EXPECT_TRUE(world.violations().empty()) << "skip " << skip;
+  }
+  // One more allocation let through: the memory is added.
+  World world = boot_world(hotplug_guest());
+  world.step(set_target(2000));
+  world.step(run_work());
+  world.step(alloc_fail(p2m_pages + 1, 1));
+  world.step(run_work());
+  EXPECT_EQ(thread_of(world).state, ThreadState::Bp::wait);
+}
+
+// A PVH guest (auto-translated) writes no P2M: only the memmap's allocation can fail;
+// its new pages are in the kernel's direct map, as all its memory is.
+TEST(MainlineHotplug, APvhGuestAddsMemoryWithoutP2mPages) {
+  Config config = hotplug_guest();
+  config.auto_translated = true;
+  config.max_pfn = config.nr_pages = 512;
+  config.max_low_pfn = 512;
+  {
+    World world = boot_world(config);
+    world.step(alloc_fail(0, 1));
+    world.step(set_target(600));
+    world.step(run_work());
+    EXPECT_EQ(thread_of(world).state, ThreadState::Bp::ecanceled);
+  }
+  World world = boot_world(config);
+  world.step(set_target(600));
+  world.step(run_work());
+  EXPECT_EQ(thread_of(world).state, ThreadState::Bp::wait);
+  world.step(online_memory());
+  world.step(tick(kHz));
+  world.finish();
+  ASSERT_EQ(world.outcome(), Outcome::clean) << world.violations().front().detail;
+  EXPECT_EQ(world.core().current_pages(), 600U);
+}
+
+// total_pages counts what was added: a higher target inside it adds nothing more.
+TEST(MainlineHotplug, ASecondTargetInsideWhatWasAddedAddsNothing) {
+  World world = boot_world(hotplug_guest());
+  world.step(set_target(1500));
+  world.step(run_work());
+  world.step(run_work());
+  world.step(online_memory());
+  world.step(tick(kHz));
+  world.step(set_target(1800));
+  world.step(run_work());
+  world.step(online_memory());  // nothing is offline
+  world.finish();
+  ASSERT_EQ(world.outcome(), Outcome::clean) << world.violations().front().detail;
+  EXPECT_EQ(world.core().current_pages(), 1800U);
+  EXPECT_EQ(world.sim().config().max_pfn, 1024 + (std::uint64_t{1} << kSectionShift));
 }
 
 TEST(Mainline, AMutationBelongsToItsVariant) {

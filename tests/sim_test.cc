@@ -245,6 +245,101 @@ TEST(Sim, HealGivesTheHostEnoughForTheTargetWithinMaxPages) {
 // 196,608 is found wherever it is, the lowest differing pfn is named first whichever
 // side wrote it, and two machines that agree (one having written a pfn back to its
 // boot state) have no difference.
+// Records what memory hotplug hands the driver.
+struct OnlineRecorder final : MemoryHotplugClient {
+  std::vector<std::pair<pfn_t, unsigned>> chunks;
+  int notified = 0;
+  void online_page(pfn_t pfn, unsigned order) override { chunks.emplace_back(pfn, order); }
+  void memory_online() override { ++notified; }
+};
+
+TEST(SimHotplug, RegionsFollowTheGuestUpToTheLimitAndComeOnlineBlockByBlock) {
+  NullSimObserver observer;
+  Sim sim(small_guest(), observer);
+  OnlineRecorder client;
+  sim.register_memory_hotplug(client);
+  const std::uint64_t section = std::uint64_t{1} << kSectionShift;
+  EXPECT_EQ(sim.additional_memory_resource(0), std::nullopt);
+  EXPECT_EQ(sim.additional_memory_resource(kHotplugPfnLimit), std::nullopt);  // no room
+  const std::optional<pfn_t> first = sim.additional_memory_resource(2 * section);
+  ASSERT_EQ(first, std::optional<pfn_t>(1024));
+  EXPECT_EQ(sim.additional_memory_resource(section), 1024 + 2 * section);  // after it
+  sim.release_memory_resource(1024 + 2 * section);
+  EXPECT_EQ(sim.memory_resources(), 1U);
+  EXPECT_THROW(sim.release_memory_resource(5), KernelBug);
+
+  ASSERT_EQ(sim.add_memory_resource(*first), 0);
+  EXPECT_EQ(sim.memory_resources(), 0U);
+  EXPECT_EQ(sim.offline_pages(), 2 * section);
+  EXPECT_EQ(sim.config().max_pfn, 1024U);  // offline: not the guest's yet
+  EXPECT_TRUE(client.chunks.empty());
+
+  EXPECT_EQ(sim.online_memory(), 2 * section);
+  EXPECT_EQ(sim.config().max_pfn, 1024 + 2 * section);
+  EXPECT_EQ(sim.config().max_low_pfn, 1024 + 2 * section);
+  EXPECT_EQ(client.notified, 2);  // a notifier call per block
+  ASSERT_EQ(client.chunks.size(), 2 * section / 1024);
+  EXPECT_EQ(client.chunks.front(), std::make_pair(pfn_t{1024}, kOnlineOrder));
+  EXPECT_EQ(client.chunks.back(), std::make_pair(1024 + 2 * section - 1024, kOnlineOrder));
+  EXPECT_EQ(sim.online_memory(), 0U);
+  EXPECT_FALSE(sim.populated(1024 + 5));
+  // The next region follows what was added.
+  EXPECT_EQ(sim.additional_memory_resource(section), 1024 + 2 * section);
+}
+
+TEST(SimHotplug, AGuestWithHighmemOnlinesHighmem) {
+  NullSimObserver observer;
+  Config config = small_guest();
+  config.max_low_pfn = 800;
+  Sim sim(config, observer);
+  OnlineRecorder client;
+  sim.register_memory_hotplug(client);
+  ASSERT_EQ(sim.add_memory_resource(*sim.additional_memory_resource(2048)), 0);
+  sim.online_memory();
+  EXPECT_EQ(sim.config().max_low_pfn, 800U);
+  EXPECT_TRUE(sim.page_high_mem(1024 + 7));
+}
+
+// Past boot memory only a reserved region's P2M entries may be invalidated, and the
+// first of each 512 costs an allocation an armed alloc_fail can fail; so does the
+// memmap.
+TEST(SimHotplug, P2mAndMemmapAllocationsMeetArmedFailures) {
+  NullSimObserver observer;
+  Sim sim(small_guest(), observer);
+  OnlineRecorder client;
+  sim.register_memory_hotplug(client);
+  EXPECT_THROW(sim.set_phys_to_machine(1024, kInvalidP2mEntry), KernelBug);
+  const pfn_t first = *sim.additional_memory_resource(2048);
+  EXPECT_THROW(sim.set_phys_to_machine(first, kMfnBase), KernelBug);  // only invalid
+  sim.arm_alloc_failures(1, 1);
+  EXPECT_TRUE(sim.set_phys_to_machine(first, kInvalidP2mEntry));  // 1024: its page
+  EXPECT_TRUE(sim.set_phys_to_machine(first + 1, kInvalidP2mEntry));
+  EXPECT_FALSE(sim.set_phys_to_machine(1536, kInvalidP2mEntry));  // the next page
+  EXPECT_TRUE(sim.set_phys_to_machine(1536, kInvalidP2mEntry));
+  EXPECT_EQ(sim.failed_allocations(), 1U);
+  sim.arm_alloc_failures(0, 1);
+  EXPECT_EQ(sim.add_memory_resource(first), -12);
+  EXPECT_EQ(sim.offline_pages(), 0U);
+  EXPECT_EQ(sim.memory_resources(), 1U);  // the driver releases it
+  EXPECT_THROW(sim.add_memory_resource(first + 1), KernelBug);
+}
+
+// A reset forgets the regions, what was added and the client.
+TEST(SimHotplug, AResetForgetsEverythingHotplugDid) {
+  NullSimObserver observer;
+  Sim sim(small_guest(), observer);
+  OnlineRecorder client;
+  sim.register_memory_hotplug(client);
+  ASSERT_EQ(sim.add_memory_resource(*sim.additional_memory_resource(2048)), 0);
+  sim.online_memory();
+  sim.additional_memory_resource(2048);
+  sim.reset(small_guest());
+  EXPECT_EQ(sim.config().max_pfn, 1024U);
+  EXPECT_EQ(sim.memory_resources(), 0U);
+  EXPECT_EQ(sim.additional_memory_resource(2048), std::optional<pfn_t>(1024));
+  EXPECT_THROW(sim.add_memory_resource(1024), KernelBug);  // no client registered
+}
+
 TEST(MachineDifference, FindsTheLowestDifferingPfnOfALargeGuest) {
   Config config = small_guest();
   config.max_pfn = 196608;

@@ -64,6 +64,12 @@ std::vector<Seed> event_seeds() {
   translated_breaks.contract_breaks = true;
   Config pvh = guest(256, 256, 40, 0);
   pvh.auto_translated = true;
+  Config hotplug = guest(256, 128, 256, 0);
+  hotplug.max_pages = 512;
+  hotplug.memory_hotplug = true;
+  Config pvh_hotplug = pvh;
+  pvh_hotplug.max_pages = 512;
+  pvh_hotplug.memory_hotplug = true;
   Config big = guest(2048, 128, 2048, 1024);
   big.max_pages = 4096;
   return {
@@ -174,6 +180,21 @@ std::vector<Seed> event_seeds() {
            sysfs_knob(BackoffKnob::max_retry_count, "0x5"),
            sysfs_knob(BackoffKnob::max_retry_count, "five"), set_target(200), run_work(), tick(400),
            tick(400), tick(400), host_free(40), set_target(180), run_work(), tick(200)}),
+      // Linux's driver with memory hotplug: the balloon runs empty below the target, so
+      // the thread adds a section of memory and waits, a second at a time, until
+      // userspace onlines it, then balloons up into it.
+      run_seed("memory-hotplug", hotplug,
+               {set_target(400), run_work(), run_work(), tick(100), online_memory(), tick(100)}),
+      // An allocation on the way fails, for a P2M page (the section's first or last of
+      // 64): the thread cancels, and a new target tries again.
+      run_seed(
+          "memory-hotplug-fails", hotplug,
+          {set_target(400), run_work(), alloc_fail(63, 1), run_work(), set_target(420),
+           alloc_fail(0, 1), run_work(), set_target(440), run_work(), online_memory(), tick(100)}),
+      // A PVH guest has no P2M to write: the memmap's allocation fails.
+      run_seed("pvh-memory-hotplug", pvh_hotplug,
+               {alloc_fail(0, 1), set_target(300), run_work(), set_target(320), run_work(),
+                online_memory(), tick(100)}),
   };
 }
 

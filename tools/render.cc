@@ -63,10 +63,15 @@ json entry_json(const TraceEntry& entry) {
 }
 
 json config_json(const Config& c) {
-  return json{{"max_pfn", c.max_pfn},         {"nr_pages", c.nr_pages},
-              {"max_low_pfn", c.max_low_pfn}, {"auto_translated", c.auto_translated},
-              {"max_pages", c.max_pages},     {"host_free", c.host_free},
-              {"host_other", c.host_other},   {"contract_breaks", c.contract_breaks}};
+  return json{{"max_pfn", c.max_pfn},
+              {"nr_pages", c.nr_pages},
+              {"max_low_pfn", c.max_low_pfn},
+              {"auto_translated", c.auto_translated},
+              {"max_pages", c.max_pages},
+              {"host_free", c.host_free},
+              {"host_other", c.host_other},
+              {"contract_breaks", c.contract_breaks},
+              {"memory_hotplug", c.memory_hotplug}};
 }
 
 }  // namespace
@@ -661,6 +666,7 @@ std::optional<LaneKind> lane_of(EventKind kind) {
     case EventKind::alloc_empty:
     case EventKind::free_empty:
     case EventKind::release_driver_page:
+    case EventKind::online_memory:
       return LaneKind::other;
     case EventKind::run_work:
     case EventKind::tick:
@@ -741,6 +747,7 @@ std::string event_value(const Event& event) {
     case EventKind::release_driver_page:
     case EventKind::run_work:
     case EventKind::tick:
+    case EventKind::online_memory:
       return event_kind_name(event.kind);
   }
   return {};

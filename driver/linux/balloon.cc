@@ -21,8 +21,11 @@ constexpr std::uint64_t kHourJiffies = 3600 * kHz;
 
 }  // namespace
 
-LinuxBalloon::LinuxBalloon(Env& env, Mutation mutation)
-    : env_(env), mutation_(mutation), frame_list_(kFrameListEntries) {}
+LinuxBalloon::LinuxBalloon(Env& env, Mutation mutation, bool memory_hotplug)
+    : env_(env),
+      mutation_(mutation),
+      memory_hotplug_(memory_hotplug),
+      frame_list_(kFrameListEntries) {}
 
 std::vector<pfn_t> LinuxBalloon::balloon_list_pages() const {
   std::vector<pfn_t> pages(ballooned_pages_.size());
@@ -61,6 +64,9 @@ void LinuxBalloon::balloon_init(pfn_t max_pfn, pfn_t nr_pages) {
   stats_.retry_count = 1;
   stats_.max_retry_count = 4;
   totalram_pages_ = stats_.current_pages;
+
+  // set_online_page_callback(&xen_online_page), register_memory_notifier(&xen_memory_nb).
+  if (memory_hotplug_) env_.register_memory_hotplug(*this);
 
   // balloon_add_regions: one extra region, [nr_pages, max_pfn).
   const pfn_t extra_pfn_end = max_pfn;
@@ -130,13 +136,74 @@ void LinuxBalloon::update_schedule() {
 // Without memory hotplug: give up on the pages that are not there.
 // The code before "xen/balloon: fix ballooned page accounting without hotplug
 // enabled" set the target to current_pages, forgetting the pages backends hold.
+//
+// With it: add memory, whole sections of it, for what the target (and what backends
+// hold) asks beyond every page the driver knows of, and wait for it to come online.
 LinuxBalloon::BpState LinuxBalloon::reserve_additional_memory() {
-  stats_.target_pages = stats_.current_pages;
-  if (mutation_ != Mutation::fix_accounting_without_hotplug) {
-    stats_.target_pages += stats_.target_unpopulated;
+  if (!memory_hotplug_) {
+    stats_.target_pages = stats_.current_pages;
+    if (mutation_ != Mutation::fix_accounting_without_hotplug) {
+      stats_.target_pages += stats_.target_unpopulated;
+    }
+    return BpState::ecanceled;
   }
-  return BpState::ecanceled;
+
+  const auto credit =
+      static_cast<long>(stats_.target_pages + stats_.target_unpopulated - stats_.total_pages);
+
+  // Already hotplugged enough pages? Wait for them to be onlined.
+  if (credit <= 0) return BpState::wait;
+
+  // round_up(credit, PAGES_PER_SECTION), in long as the macro's mask is cast to
+  // credit's type, then unsigned long; and the resource's size in bytes, which
+  // wraps as phys_addr_t does.
+  constexpr std::uint64_t kSectionMask = (std::uint64_t{1} << kSectionShift) - 1;
+  const std::uint64_t balloon_hotplug =
+      ((static_cast<std::uint64_t>(credit) - 1) | kSectionMask) + 1;
+  const std::uint64_t size = balloon_hotplug << kPageShift;
+
+  const std::optional<pfn_t> resource = env_.additional_memory_resource(size >> kPageShift);
+  if (!resource.has_value()) return BpState::ecanceled;  // err: nothing to release
+
+  // A paravirtualised guest's P2M must hold invalid entries for the new pfns before
+  // add_memory builds their page tables.
+  if (!env_.auto_translated()) {
+    for (std::uint64_t i = 0; i < balloon_hotplug; ++i) {
+      if (!env_.set_phys_to_machine(*resource + i, kInvalidP2mEntry)) {
+        // "set_phys_to_machine() failed, no memory added"
+        env_.release_memory_resource(*resource);
+        return BpState::ecanceled;
+      }
+    }
+  }
+
+  // add_memory_resource may online the memory through xen_online_page, which takes
+  // balloon_mutex: the caller's lock is dropped around it.
+  balloon_mutex_held_ = false;
+  const int rc = env_.add_memory_resource(*resource);
+  balloon_mutex_held_ = true;
+
+  if (rc != 0) {
+    // "Cannot add additional memory"
+    env_.release_memory_resource(*resource);
+    return BpState::ecanceled;
+  }
+
+  stats_.total_pages += balloon_hotplug;
+
+  return BpState::wait;
 }
+
+// xen_online_page: the new pages go to the balloon, with nothing behind them.
+void LinuxBalloon::online_page(pfn_t pfn, unsigned order) {
+  BALLOON_BUG_ON(balloon_mutex_held_);  // mutex_lock by the lock's holder: a deadlock
+  MutexGuard lock(balloon_mutex_held_);
+  const std::uint64_t size = std::uint64_t{1} << order;
+  for (std::uint64_t i = 0; i < size; ++i) balloon_append(pfn + i);
+}
+
+// xen_memory_notifier: MEM_ONLINE wakes the thread.
+void LinuxBalloon::memory_online() { wake_up_balloon_thread(); }
 
 // An unsigned long difference read as long, as the C's return converts it.
 long LinuxBalloon::current_credit() const {

@@ -1,8 +1,10 @@
 // Linux's Xen balloon driver, ported so that it can be read side by side with
 // drivers/xen/balloon.c, the stores and the xenstore watch of drivers/xen/xen-balloon.c
 // and the helpers of drivers/xen/mem-reservation.c (docs/fidelity.md names the
-// release). Memory hotplug is off (CONFIG_XEN_BALLOON_MEMORY_HOTPLUG unset, the
-// `#else` branch), as is the guest's page-offline bookkeeping.
+// release). Memory hotplug (CONFIG_XEN_BALLOON_MEMORY_HOTPLUG) is a choice per guest:
+// with it the driver adds memory to balloon up into when the balloon is empty, without
+// it (the `#else` branch) it gives up on those pages. The guest's page-offline
+// bookkeeping is left out.
 //
 // The driver balloons from a kernel thread, `balloon_thread`, which waits on
 // balloon_thread_wq with a timeout that depends on its state. The bench maps the
@@ -26,10 +28,11 @@
 
 namespace balloonbench {
 
-class LinuxBalloon final : public Driver {
+class LinuxBalloon final : public Driver, private MemoryHotplugClient {
  public:
-  // `mutation` is none or one of variant mainline's.
-  LinuxBalloon(Env& env, Mutation mutation = Mutation::none);
+  // `mutation` is none or one of variant mainline's; `memory_hotplug` is the kernel's
+  // CONFIG_XEN_BALLOON_MEMORY_HOTPLUG.
+  LinuxBalloon(Env& env, Mutation mutation = Mutation::none, bool memory_hotplug = false);
 
   void balloon_init(pfn_t max_pfn, pfn_t nr_pages) override;
 
@@ -84,6 +87,9 @@ class LinuxBalloon final : public Driver {
   std::optional<pfn_t> balloon_retrieve(bool require_lowmem);
   void update_schedule();
   BpState reserve_additional_memory();
+  // With memory hotplug: xen_online_page and xen_memory_notifier's MEM_ONLINE.
+  void online_page(pfn_t pfn, unsigned order) override;
+  void memory_online() override;
   long current_credit() const;
   bool balloon_is_inflated() const;
   BpState increase_reservation(std::uint64_t nr_pages);
@@ -100,6 +106,7 @@ class LinuxBalloon final : public Driver {
 
   Env& env_;
   const Mutation mutation_;
+  const bool memory_hotplug_;
 
   BalloonStats stats_;
   BpState balloon_state_ = BpState::done;
