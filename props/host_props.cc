@@ -54,7 +54,11 @@ rc::Gen<HostEvent> gen_host_event(const HostRun& run) {
   };
   const std::vector<Config> guests = run.guests;
   const auto on_guest = rc::gen::mapcat(guest, [guests](std::uint8_t g) {
-    return rc::gen::map(gen_event(guests[g]),
+    // A host's layout (version 3's) has no online_memory, nor memory hotplug.
+    return rc::gen::map(rc::gen::suchThat(gen_event(guests[g]),
+                                          [](const Event& event) {
+                                            return event.kind != EventKind::online_memory;
+                                          }),
                         [g](Event event) { return host_events::on(g, std::move(event)); });
   });
   return rc::gen::weightedOneOf<HostEvent>({{5, on_guest},
@@ -63,8 +67,12 @@ rc::Gen<HostEvent> gen_host_event(const HostRun& run) {
 }
 
 rc::Gen<HostRun> gen_host(Variant first) {
-  const auto guest =
-      rc::gen::weightedOneOf<Config>({{3, gen_rebalanceable_guest()}, {1, gen_config()}});
+  const auto guest = rc::gen::map(
+      rc::gen::weightedOneOf<Config>({{3, gen_rebalanceable_guest()}, {1, gen_config()}}),
+      [](Config config) {
+        config.memory_hotplug = false;
+        return config;
+      });
   return rc::gen::mapcat(
       rc::gen::container<std::vector<Config>>(*in_closed<std::size_t>(2, 4), guest),
       [first](std::vector<Config> guests) {
