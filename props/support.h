@@ -33,7 +33,8 @@ Result check_with(const std::string& id, const std::function<void()>& property, 
 // The number of cases that carried each tag.
 std::map<std::string, int> tag_counts(const Result& result);
 
-// Fails the current test unless `result` is a success that reached every tag.
+// Fails the current test unless `result` is a success that reached every tag (a run
+// of fewer than 1 / kMinTagShare cases is held to the success alone).
 // The least share of a property's cases that must reach each required situation.
 inline constexpr double kMinTagShare = 0.01;
 void expect_success_covering(const Result& result, const std::vector<std::string>& required);

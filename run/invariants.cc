@@ -38,6 +38,8 @@ void Checker::reset(const Driver& core, bool enabled) {
   spin_passes_ = 0;
   idle_passes_ = 0;
   spin_state_ = {};
+  spin_end_state_ = {};
+  last_pass_idle_ = false;
   spin_asked_ = false;
   last_eagain_delay_ = 0;
   in_work_ = false;
@@ -131,10 +133,12 @@ bool Checker::thread_spins(bool requeued) {
   if (!enabled_) return false;
   const std::optional<ThreadState> thread = core_->thread_state();
   if (!thread.has_value()) return false;
-  const std::array<std::uint64_t, 5> state{
-      core_->current_pages(), core_->target_pages(), core_->balloon_list_size(),
-      static_cast<std::uint64_t>(thread->state), thread->retry_count};
-  if (!requeued || sim_.jiffies() != spin_jiffies_) {
+  const std::array<std::uint64_t, 5> state = thread_counters();
+  // A pass the thread queued for itself at the same jiffy, from where the last pass
+  // left off, continues the count; one after a wake, time passing, or an event that
+  // moved the counters (a backend taking back the page a pass just populated) starts
+  // it afresh.
+  if (!requeued || sim_.jiffies() != spin_jiffies_ || state != spin_end_state_) {
     spin_jiffies_ = sim_.jiffies();
     spin_passes_ = 0;
     idle_passes_ = 0;
@@ -142,7 +146,7 @@ bool Checker::thread_spins(bool requeued) {
     return false;
   }
   ++spin_passes_;
-  idle_passes_ = state == spin_state_ ? idle_passes_ + 1 : 0;
+  idle_passes_ = last_pass_idle_ ? idle_passes_ + 1 : 0;
   spin_state_ = state;
   // A pass that moves no page changes the state, so the thread gets a pass per page it
   // may move in either direction, and a few more.
@@ -163,6 +167,12 @@ bool Checker::thread_spins(bool requeued) {
                        " without sleeping, over the budget of " + n(budget);
   }
   return true;
+}
+
+std::array<std::uint64_t, 5> Checker::thread_counters() const {
+  const std::optional<ThreadState> thread = core_->thread_state();
+  return {core_->current_pages(), core_->target_pages(), core_->balloon_list_size(),
+          static_cast<std::uint64_t>(thread->state), thread->retry_count};
 }
 
 std::uint64_t Checker::work_hypercall_budget() const {
@@ -222,6 +232,10 @@ void Checker::work_started() {
 void Checker::work_finished() {
   if (!enabled_) return;
   in_work_ = false;
+  if (core_->thread_state().has_value()) {
+    spin_end_state_ = thread_counters();
+    last_pass_idle_ = spin_end_state_ == spin_state_;
+  }
   drain_journal();
   check_no_partial_return_settled();
   check_rearm();

@@ -96,7 +96,8 @@ class Checker {
   std::uint64_t requested_target() const { return requested_target_; }
   // A thread driver's pass is about to run; `requeued` when the previous pass made the
   // thread runnable itself. True (`progress`) when the thread spins: it runs again at
-  // once with nothing changed, or more often in one jiffy than any balloon needs.
+  // once, from where it left off, after passes that changed nothing, or more often in
+  // one jiffy than any balloon needs.
   bool thread_spins(bool requeued);
   // The spin thread_spins found was asked for (a timeout of 0, from root's
   // max_schedule_delay=0): the run stops there, with no violation.
@@ -160,12 +161,16 @@ class Checker {
 
   std::optional<PendingPopulate> pending_populate_;
   // Thread drivers: the toolstack's target, and the passes the thread ran on its own
-  // at one jiffy (with the state each began from).
+  // at one jiffy, each from where the last left off (with the state the last began
+  // from and ended in, and whether it moved anything).
   std::uint64_t requested_target_ = 0;
   std::uint64_t spin_jiffies_ = 0;
   std::uint64_t spin_passes_ = 0;
   std::uint64_t idle_passes_ = 0;
   std::array<std::uint64_t, 5> spin_state_{};
+  std::array<std::uint64_t, 5> spin_end_state_{};
+  bool last_pass_idle_ = false;
+  std::array<std::uint64_t, 5> thread_counters() const;
   bool spin_asked_ = false;
   // The schedule_delay the last pass left in BP_EAGAIN (0: it ended otherwise).
   std::uint64_t last_eagain_delay_ = 0;

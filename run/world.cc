@@ -30,29 +30,34 @@ class FlagWhile {
 
 // How long past the heal a driver has to converge: two seconds, and for a thread
 // driver its back-off as well (its longest sleep, or the hour a cancelled action
-// waits).
-std::uint64_t converge_window(const Driver& driver) {
+// waits, or the hour a thread sleeps through a credit nobody woke it for).
+std::uint64_t converge_window(const Driver& driver, bool credit_unheeded) {
   const std::optional<ThreadState> thread = driver.thread_state();
   if (!thread.has_value()) return kConvergeJiffies;
-  if (thread->state == ThreadState::Bp::ecanceled) return kConvergeJiffies + 3600 * kHz;
+  if (thread->state == ThreadState::Bp::ecanceled || credit_unheeded) {
+    return kConvergeJiffies + 3600 * kHz;
+  }
   const std::uint64_t longest = std::max(thread->schedule_delay, thread->max_schedule_delay);
   return kConvergeJiffies + std::min<std::uint64_t>(longest, 3600) * kHz;
 }
 
 }  // namespace
 
-// Linux's driver runs in a 64-bit guest (no highmem). An auto-translated configuration
-// is a PVH guest as v6.6 boots it: its memory map holds only the pfns Xen populated, so
-// nothing is ballooned at boot. Any other is a PV guest, as is one with no populated
-// pfn (its memory can only be an extra region).
+// An auto-translated configuration is a PVH guest as v6.6 boots it: its memory map
+// holds only the pfns Xen populated, so nothing is ballooned at boot. With highmem
+// below that it is a 32-bit guest, which has no memory hotplug in Linux. Any other is
+// a 64-bit PV guest (no highmem), as is one with no populated pfn (its memory can only
+// be an extra region).
 Config guest_for(Config config, Variant variant) {
   if (variant != Variant::mainline) return config;
   if (config.auto_translated && config.nr_pages > 0) {
     config.max_pfn = config.nr_pages;
+    config.max_low_pfn = std::min(config.max_low_pfn, config.max_pfn);
+    if (config.max_low_pfn < config.max_pfn) config.memory_hotplug = false;
   } else {
     config.auto_translated = false;
+    config.max_low_pfn = config.max_pfn;
   }
-  config.max_low_pfn = config.max_pfn;
   return config;
 }
 
@@ -70,7 +75,7 @@ const char* outcome_name(Outcome outcome) {
 
 World::World(const Config& config, const WorldOptions& options)
     : sim_(guest_for(config, options.variant), *this, options.bank),
-      driver_(make_driver(sim_, options.variant, options.mutation, config.memory_hotplug)),
+      driver_(make_driver(sim_, options.variant, options.mutation, sim_.config().memory_hotplug)),
       checker_(sim_, *driver_, options.checks),
       recorder_(options.trace, sim_, *driver_, checker_) {
   boot(config, options);
@@ -82,7 +87,7 @@ void World::reset(const Config& config, const WorldOptions& options) {
   driver_->set_list_journal(nullptr);
   driver_.reset();
   sim_.reset(guest_for(config, options.variant));
-  driver_ = make_driver(sim_, options.variant, options.mutation, config.memory_hotplug);
+  driver_ = make_driver(sim_, options.variant, options.mutation, sim_.config().memory_hotplug);
   checker_.reset(*driver_, options.checks);
   // The recorder holds the core by reference; a new one is the reset.
   recorder_.~Recorder();
@@ -99,6 +104,7 @@ void World::reset(const Config& config, const WorldOptions& options) {
   expected_crash_.clear();
   in_work_ = false;
   requeued_by_work_ = false;
+  credit_unheeded_ = false;
   step_abandoned_ = false;
   step_open_ = false;
   busy_ = false;
@@ -271,7 +277,9 @@ bool World::back_off_judged() const {
   return !thread.has_value() || thread->max_schedule_delay <= 3600;
 }
 
-std::uint64_t World::converge_window() const { return balloonbench::converge_window(*driver_); }
+std::uint64_t World::converge_window() const {
+  return balloonbench::converge_window(*driver_, credit_unheeded_);
+}
 
 std::uint64_t World::reachable_target() const {
   return std::min(checker_.effective_target(), sim_.max_pages());
@@ -473,7 +481,9 @@ bool World::absent(OptionalEntry entry) {
 }
 
 void World::alloc_empty(std::uint64_t pages) {
+  const std::uint64_t current_before = driver_->current_pages();
   std::optional<std::vector<pfn_t>> lent = driver_->alloc_empty_pages(pages);
+  note_unwoken_credit(current_before);
   if (!lent.has_value()) {
     recorder_.alloc_empty(nullptr, 0);
     return;
@@ -481,6 +491,21 @@ void World::alloc_empty(std::uint64_t pages) {
   for (const pfn_t pfn : *lent) sim_.lend(pfn);
   recorder_.alloc_empty(&*lent, lent_.size());
   lent_.push_back(std::move(*lent));
+}
+
+// Linux's xen_alloc_ballooned_pages gives pages back to Xen when the balloon holds no
+// lowmem, and wakes nobody. In a guest whose balloon holds only highmem the thread then
+// sleeps below a target its balloon could serve, until its timeout (in BP_DONE, up to
+// an hour) runs a pass: Linux's design, which the converge window allows for.
+void World::note_unwoken_credit(std::uint64_t current_before) {
+  const std::optional<ThreadState> thread = driver_->thread_state();
+  if (!thread.has_value() || !thread->sleeping || credit_unheeded_) return;
+  const std::uint64_t current = driver_->current_pages();
+  if (current >= current_before || current >= checker_.effective_target()) return;
+  credit_unheeded_ = true;
+  recorder_.note(
+      "the thread sleeps on: nothing wakes it for the pages given back, so it "
+      "sees the credit at its timeout");
 }
 
 void World::free_empty(std::uint64_t which_value) {
@@ -605,6 +630,7 @@ void World::run_work() {
     throw Livelock{};
   }
   checker_.work_started();
+  credit_unheeded_ = false;
   // Whether the work item queues itself again (a thread that does not sleep).
   const FlagWhile in_work(in_work_);
   driver_->balloon_process();

@@ -53,9 +53,9 @@ struct WorldOptions {
 };
 
 // The guest a variant boots from a configuration: Linux's driver runs in a 64-bit PV
-// guest, or, when the configuration is auto-translated, in a 64-bit PVH guest whose
-// memory map holds only the pfns Xen populated (docs/fidelity.md); the 2.6.18 drivers
-// run in the guest as configured.
+// guest, or, when the configuration is auto-translated, in a PVH guest whose memory
+// map holds only the pfns Xen populated, 32-bit when it has highmem (docs/fidelity.md);
+// the 2.6.18 drivers run in the guest as configured.
 Config guest_for(Config config, Variant variant);
 
 enum class Outcome : std::uint8_t {
@@ -159,6 +159,7 @@ class World final : private SimObserver {
   void apply_host(const Event& event);
   void apply_fault(const Event& event);
   void alloc_empty(std::uint64_t pages);
+  void note_unwoken_credit(std::uint64_t current_before);
   void free_empty(std::uint64_t which);
   void release_driver_page(std::uint64_t which);
   long proc_write(const std::string& bytes, bool capable);
@@ -217,6 +218,9 @@ class World final : private SimObserver {
   // The work function is running, and it queued itself again.
   bool in_work_ = false;
   bool requeued_by_work_ = false;
+  // A borrow left a sleeping thread below its effective target without waking it
+  // (note_unwoken_credit); a pass clears it.
+  bool credit_unheeded_ = false;
   // The open step stopped at a BUG or a livelock: no state checks when it closes.
   bool step_abandoned_ = false;
   bool step_open_ = false;

@@ -413,21 +413,22 @@ std::optional<pfn_t> Sim::additional_memory_resource(std::uint64_t pages) {
   return first;
 }
 
-void Sim::release_memory_resource(pfn_t first) {
+// The region reserved at exactly `first`: any other pfn is the driver's bug.
+std::vector<std::pair<pfn_t, std::uint64_t>>::const_iterator Sim::reserved_region(
+    pfn_t first, const char* condition) {
   const auto region = resource_of(first);
-  if (region == resources_.end() || region->first != first) {
-    bug(__FILE__, __LINE__, "release_memory_resource of a region never reserved");
-  }
-  resources_.erase(region);
+  if (region == resources_.end() || region->first != first) bug(__FILE__, __LINE__, condition);
+  return region;
+}
+
+void Sim::release_memory_resource(pfn_t first) {
+  resources_.erase(reserved_region(first, "release_memory_resource of a region never reserved"));
 }
 
 // The memory is added offline: userspace onlines it (online_memory).
 int Sim::add_memory_resource(pfn_t first) {
   constexpr int kEnomem = 12;
-  const auto region = resource_of(first);
-  if (region == resources_.end() || region->first != first) {
-    bug(__FILE__, __LINE__, "add_memory_resource of a region never reserved");
-  }
+  const auto region = reserved_region(first, "add_memory_resource of a region never reserved");
   if (first != added_end_) {
     bug(__FILE__, __LINE__, "add_memory_resource of a region that does not follow memory");
   }

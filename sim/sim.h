@@ -262,6 +262,9 @@ class Sim final : public Env {
   bool kernel_allocation_succeeds();
   // The reserved region holding pfn, or resources_.end().
   std::vector<std::pair<pfn_t, std::uint64_t>>::const_iterator resource_of(pfn_t pfn) const;
+  // The region reserved at exactly `first`; any other pfn is a BUG (`condition`).
+  std::vector<std::pair<pfn_t, std::uint64_t>>::const_iterator reserved_region(
+      pfn_t first, const char* condition);
   frame_t take_free_frame();
   void release_frame(frame_t frame);
   void set_p2m(pfn_t pfn, mfn_t mfn);

@@ -2,6 +2,7 @@
 // the borrowing of ballooned pages, and the catalogue read for a thread, each check
 // shown firing on the bug it exists for.
 
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -129,11 +130,10 @@ TEST(Mainline, EntriesADriverLacksAnswerAsAMissingFile) {
   EXPECT_EQ(kAbsentEntryErrno, 2);  // ENOENT
 }
 
-// An auto-translated configuration is a 64-bit PVH guest: only populated pfns, nothing
-// ballooned at boot, no highmem, and no P2M for the driver to keep.
+// An auto-translated configuration is a PVH guest: only populated pfns, nothing
+// ballooned at boot, and no P2M for the driver to keep.
 TEST(Mainline, APvhGuestBootsWithNothingBallooned) {
-  Config config = small_guest();  // 1024 pfns, 512 populated
-  config.max_low_pfn = 384;
+  Config config = small_guest();  // 1024 pfns, 512 populated, all lowmem
   config.auto_translated = true;
   World world = boot_world(config);
   EXPECT_EQ(world.sim().config().max_pfn, 512U);
@@ -156,6 +156,85 @@ TEST(Mainline, APvhGuestBootsWithNothingBallooned) {
   EXPECT_EQ(world.outcome(), Outcome::clean) << describe(world.violations());
 }
 
+// A PVH configuration with highmem is a 32-bit guest: it keeps its highmem, and has no
+// memory hotplug (Linux has none on 32-bit x86). Ballooning down takes highmem pages,
+// which go to the balloon's tail and come back last.
+TEST(Mainline, A32BitPvhGuestBalloonsHighmemLast) {
+  Config config = small_guest();
+  config.max_low_pfn = 384;
+  config.auto_translated = true;
+  config.memory_hotplug = true;
+  World world = boot_world(config);
+  EXPECT_EQ(world.sim().config().max_pfn, 512U);
+  EXPECT_EQ(world.sim().config().max_low_pfn, 384U);
+  EXPECT_FALSE(world.sim().config().memory_hotplug);
+
+  world.step(set_target(100));
+  world.step(run_work());
+  EXPECT_EQ(world.core().current_pages(), 100U);
+  EXPECT_GT(world.core().balloon_high(), 0U);
+  EXPECT_GT(world.core().balloon_low(), 0U);
+  const std::uint64_t high = world.core().balloon_high();
+  world.step(set_target(512 - high + 1));  // every lowmem page and one highmem page
+  world.step(run_work());
+  EXPECT_EQ(world.core().balloon_low(), 0U);
+  EXPECT_EQ(world.core().balloon_high(), high - 1);
+  world.finish();
+  EXPECT_EQ(world.outcome(), Outcome::clean) << describe(world.violations());
+}
+
+// With only highmem ballooned, a borrow gives lowmem back to Xen and wakes nobody: the
+// thread sees the credit at its timeout, up to an hour later. The converge window
+// allows that hour only while such a credit is unheeded.
+TEST(Mainline, ABorrowWithOnlyHighmemBallooned) {
+  Config config = small_guest();
+  config.max_low_pfn = 384;
+  config.auto_translated = true;
+  World world = boot_world(config);
+  world.step(set_target(450));  // 62 highmem pages into the balloon
+  world.step(run_work());
+  ASSERT_EQ(world.core().balloon_low(), 0U);
+  ASSERT_GT(world.core().balloon_high(), 0U);
+  const std::uint64_t back_off = kConvergeJiffies + 32 * kHz;
+  EXPECT_EQ(world.converge_window(), back_off);
+
+  world.step(alloc_empty(8));
+  EXPECT_EQ(world.core().current_pages(), 442U);
+  EXPECT_TRUE(thread_of(world).sleeping);
+  EXPECT_EQ(world.converge_window(), kConvergeJiffies + 3600 * kHz);
+  world.step(run_work());  // nothing runnable: the thread sleeps on
+  EXPECT_EQ(world.converge_window(), kConvergeJiffies + 3600 * kHz);
+
+  // A new target wakes the thread, and its pass heeds the credit.
+  world.step(set_target(450));
+  world.step(run_work());
+  EXPECT_EQ(world.core().current_pages(), 450U);
+  EXPECT_EQ(world.converge_window(), back_off);
+  world.step(alloc_empty(8));
+  world.finish();
+  EXPECT_EQ(world.outcome(), Outcome::clean) << describe(world.violations());
+  EXPECT_EQ(world.core().current_pages(), 450U);  // at the hour
+}
+
+// A borrow the balloon serves, or one that leaves nothing owed, changes no credit.
+TEST(Mainline, ABorrowTheBalloonServesKeepsTheUsualWindow) {
+  Config config = small_guest();
+  config.max_low_pfn = 384;
+  config.auto_translated = true;
+  World world = boot_world(config);
+  world.step(set_target(300));  // lowmem into the balloon too
+  world.step(run_work());
+  ASSERT_GT(world.core().balloon_low(), 8U);
+  world.step(alloc_empty(8));
+  EXPECT_EQ(world.core().current_pages(), 300U);
+  EXPECT_EQ(world.converge_window(), kConvergeJiffies + 32 * kHz);
+
+  World empty = boot_world(small_guest());  // PV, balloon all lowmem
+  empty.step(alloc_empty(600));             // more than the balloon's 512
+  EXPECT_LT(empty.core().current_pages(), 512U);
+  EXPECT_EQ(empty.converge_window(), kConvergeJiffies + 32 * kHz);
+}
+
 // Any other configuration is a PV guest without highmem, as is a guest with no
 // populated pfn, whose memory can only be an extra region. 2.6.18 boots the guest as
 // configured.
@@ -168,6 +247,7 @@ TEST(Mainline, OtherGuestsArePvWithoutHighmem) {
   const World empty = boot_world(config);
   EXPECT_FALSE(empty.sim().config().auto_translated);
   EXPECT_EQ(empty.sim().config().max_pfn, 1024U);
+  EXPECT_EQ(empty.sim().config().max_low_pfn, 1024U);
   EXPECT_EQ(empty.core().balloon_low(), 1024U);
   const World fixed(config, WorldOptions{Variant::fixed});
   EXPECT_TRUE(fixed.sim().config().auto_translated);
@@ -249,6 +329,24 @@ TEST(Mainline, ProgressFiresOnASpinningThreadButNotOnOneRootAskedFor) {
   EXPECT_NE(asked.expected_crash.find("as root asked"), std::string::npos) << asked.expected_crash;
 }
 
+// A pass that leaves credit runs again at once; between passes a backend's failed
+// borrow gives a page back and returns it to the balloon, and a pass populates it
+// again. Each pass starts where the world, not the last pass, left the thread: no spin.
+TEST(Mainline, PassesBetweenBorrowsThatUndoThemAreNoSpin) {
+  Config config = small_guest();  // 1024 pfns, 512 populated
+  config.max_pages = 2048;
+  config.host_free = 4096;
+  std::vector<Event> list{set_target(1100), run_work()};  // 1024, credit left: runnable
+  for (int round = 0; round < 4; ++round) {
+    // The second page the borrow allocates fails: one page given back, then undone.
+    for (const Event& event : {alloc_fail(1, 1), alloc_empty(2), run_work()}) {
+      list.push_back(event);
+    }
+  }
+  const RunResult result = run_events(config, list, Variant::mainline);
+  EXPECT_EQ(result.outcome, Outcome::clean) << describe(result.violations);
+}
+
 // converge fires when pages a backend gives back stay in the balloon.
 TEST(Mainline, ConvergeFiresWhenReturnedPagesStayInTheBalloon) {
   Config config = small_guest();
@@ -303,6 +401,43 @@ TEST(MainlineHotplug, AnEmptyBalloonAddsASectionAndTheThreadWaitsUntilItIsOnline
   ASSERT_EQ(world.outcome(), Outcome::clean) << world.violations().front().detail;
   EXPECT_EQ(world.core().current_pages(), 2000U);
   EXPECT_EQ(world.sim().config().max_pfn, 1024 + section);  // one section was enough
+}
+
+// Onlining memory while the thread holds balloon_mutex deadlocks in Linux
+// (xen_online_page takes the mutex): the port makes it a BUG. The world onlines only
+// between steps; this observer onlines from inside a hypercall the driver issues under
+// the mutex.
+class OnlineInsideHypercalls final : public SimObserver {
+ public:
+  Sim* sim = nullptr;
+  void hypercall_issued(MemoryOp, const Reservation&) override {
+    if (sim->offline_pages() > 0) sim->online_memory();
+  }
+  void hypercall_answered(MemoryOp, const Reservation&, long) override {}
+  void timer_armed(std::uint64_t) override {}
+  void work_scheduled() override {}
+  void memory_added(pfn_t, std::uint64_t) override {}
+  void memory_online(pfn_t, std::uint64_t) override {}
+};
+
+TEST(MainlineHotplug, OnliningUnderTheBalloonMutexIsABug) {
+  OnlineInsideHypercalls observer;
+  Sim sim(hotplug_guest(), observer);
+  observer.sim = &sim;
+  const std::unique_ptr<Driver> driver =
+      make_driver(sim, Variant::mainline, Mutation::none, /*memory_hotplug=*/true);
+  driver->balloon_init(sim.config().max_pfn, sim.config().nr_pages);
+  driver->balloon_set_new_target(2000);
+  driver->balloon_process();  // the balloon's 512 pages come back
+  driver->balloon_process();  // a section added, offline
+  ASSERT_GT(sim.offline_pages(), 0U);
+  // The balloon is empty: the borrow gives pages back to Xen, under the mutex.
+  try {
+    driver->alloc_empty_pages(4);
+    ADD_FAILURE() << "no BUG";
+  } catch (const KernelBug& bug) {
+    EXPECT_NE(bug.condition.find("balloon_mutex_held_"), std::string::npos) << bug.condition;
+  }
 }
 
 // Memory left offline is onlined by the heal, and the thread converges.

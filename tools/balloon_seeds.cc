@@ -70,6 +70,8 @@ std::vector<Seed> event_seeds() {
   Config pvh_hotplug = pvh;
   pvh_hotplug.max_pages = 512;
   pvh_hotplug.memory_hotplug = true;
+  Config pvh32 = pvh;
+  pvh32.max_low_pfn = 192;
   Config big = guest(2048, 128, 2048, 1024);
   big.max_pages = 4096;
   return {
@@ -168,6 +170,12 @@ std::vector<Seed> event_seeds() {
       run_seed("pvh-guest", pvh,
                {sysfs_target_kb("960"), xenstore_target("800"), run_work(), alloc_empty(4),
                 xenstore_target("960"), run_work(), free_empty(0), run_work()}),
+      // Linux's driver in a 32-bit PVH guest: ballooning down takes highmem too, which
+      // comes back last; with only highmem ballooned a backend's borrow gives lowmem
+      // back and wakes nobody, so the thread heeds the credit at its hourly timeout.
+      run_seed(
+          "pvh-guest-with-highmem", pvh32,
+          {set_target(100), run_work(), set_target(220), run_work(), alloc_empty(8), tick(100)}),
       // Nothing available to give back: the thread must back off, not spin.
       run_seed("nothing-available", guest(256, 200, 0, 0),
                {mem_pressure(200), set_target(100), run_work(), run_work(), run_work(), tick(150),
