@@ -101,8 +101,9 @@ void expect_success_covering(const Result& result, const std::vector<std::string
   const int cases = result.get<rc::detail::SuccessResult>().numSuccess;
   // One case in the whole run is luck, not coverage: each situation must come up in
   // at least kMinTagShare of the cases (the rarest today, a 32-bit mainline guest,
-  // comes up in about 2.6%). A run too short for a situation of that share to be
-  // expected in it (the one-process suite's 50 cases) checks the properties only.
+  // comes up in about 2.6%). A run of fewer than 1 / kMinTagShare cases (the
+  // one-process suite's 50), in which such a share rounds to no case, checks the
+  // properties only.
   const int least = static_cast<int>(cases * kMinTagShare);
   if (least < 1) return;
   for (const std::string& tag : required) {

@@ -124,10 +124,11 @@ void Checker::text_written(const TextWrite& write) {
   }
 }
 
-// progress, for a thread driver. A pass the thread queued for itself at the jiffy of
-// the last one, from the same counters, the same list and the same state, would queue
-// the next one too: the thread spins. (A timeout of 0, which an administrator gets by
-// writing 0 to max_schedule_delay, is a spin asked for; it is not judged.)
+// progress, for a thread driver. Passes the thread queued for itself at one jiffy,
+// each starting where the last ended (counters, list and state): two running that
+// moved nothing, or more than the pages it could move, and the thread spins. (A
+// timeout of 0, which an administrator gets by writing 0 to max_schedule_delay, is a
+// spin asked for; it is not judged.)
 bool Checker::thread_spins(bool requeued) {
   spin_asked_ = false;
   if (!enabled_) return false;

@@ -30,13 +30,11 @@ class FlagWhile {
 
 // How long past the heal a driver has to converge: two seconds, and for a thread
 // driver its back-off as well (its longest sleep, or the hour a cancelled action
-// waits, or the hour a thread sleeps through a credit nobody woke it for).
-std::uint64_t converge_window(const Driver& driver, bool credit_unheeded) {
+// waits).
+std::uint64_t converge_window(const Driver& driver) {
   const std::optional<ThreadState> thread = driver.thread_state();
   if (!thread.has_value()) return kConvergeJiffies;
-  if (thread->state == ThreadState::Bp::ecanceled || credit_unheeded) {
-    return kConvergeJiffies + 3600 * kHz;
-  }
+  if (thread->state == ThreadState::Bp::ecanceled) return kConvergeJiffies + 3600 * kHz;
   const std::uint64_t longest = std::max(thread->schedule_delay, thread->max_schedule_delay);
   return kConvergeJiffies + std::min<std::uint64_t>(longest, 3600) * kHz;
 }
@@ -277,8 +275,16 @@ bool World::back_off_judged() const {
   return !thread.has_value() || thread->max_schedule_delay <= 3600;
 }
 
+// A thread asleep through a credit nobody woke it for sees the credit when its wait
+// times out (in BP_DONE up to an hour after it went to sleep): two seconds past that.
 std::uint64_t World::converge_window() const {
-  return balloonbench::converge_window(*driver_, credit_unheeded_);
+  std::uint64_t window = balloonbench::converge_window(*driver_);
+  if (credit_unheeded_ && sim_.timer_pending()) {
+    const std::uint64_t now = sim_.jiffies();
+    const std::uint64_t wakes = sim_.timer_fire_time();
+    window = std::max(window, kConvergeJiffies + (wakes > now ? wakes - now : 0));
+  }
+  return window;
 }
 
 std::uint64_t World::reachable_target() const {
@@ -334,15 +340,19 @@ void World::apply(const Event& event) {
 // The driver's entry points, and time passing.
 void World::apply_entry_point(const Event& event) {
   switch (event.kind) {
-    case EventKind::set_target:
+    case EventKind::set_target: {
+      const std::uint64_t before = driver_->target_pages();
       driver_->balloon_set_new_target(event.value);
       checker_.target_written();
+      heed_credit_if_retargeted(before);
       break;
+    }
     case EventKind::xenstore_target: {
       const TargetBefore before = target_before();
       driver_->watch_target(event.bytes);
       text_written(TextFile::xenstore, event, 0, before);
       checker_.target_written();
+      heed_credit_if_retargeted(before.target);
       break;
     }
     case EventKind::proc_write: {
@@ -350,6 +360,7 @@ void World::apply_entry_point(const Event& event) {
       const TargetBefore before = target_before();
       text_written(TextFile::proc, event, proc_write(event.bytes, event.value == 0), before);
       checker_.target_written();
+      heed_credit_if_retargeted(before.target);
       break;
     }
     case EventKind::proc_read:
@@ -391,6 +402,7 @@ void World::apply_entry_point(const Event& event) {
                                                             : TextFile::sysfs_target,
                    event, sysfs_store(event.kind, event.bytes, event.value == 0), before);
       checker_.target_written();
+      heed_credit_if_retargeted(before.target);
       break;
     }
     case EventKind::sysfs_knob: {
@@ -508,6 +520,12 @@ void World::note_unwoken_credit(std::uint64_t current_before) {
       "sees the credit at its timeout");
 }
 
+// A new target wakes Linux's thread (balloon_set_new_target) to a credit it slept
+// through: from here a thread that stays asleep has only the usual window.
+void World::heed_credit_if_retargeted(std::uint64_t target_before) {
+  if (driver_->target_pages() != target_before) credit_unheeded_ = false;
+}
+
 void World::free_empty(std::uint64_t which_value) {
   if (lent_.empty()) {
     recorder_.free_empty(0, 0, /*anything_lent=*/false);
@@ -519,6 +537,8 @@ void World::free_empty(std::uint64_t which_value) {
   for (const pfn_t pfn : pages) sim_.unlend(pfn);
   recorder_.free_empty(which, pages.size(), /*anything_lent=*/true);
   driver_->free_empty_pages(pages);
+  // Linux's xen_free_ballooned_pages wakes the thread when a credit is left.
+  if (driver_->target_pages() != driver_->current_pages()) credit_unheeded_ = false;
 }
 
 std::size_t World::lent_pages() const {
@@ -692,6 +712,7 @@ void World::carry_out(const ArmedInFlight& armed) {
       break;
   }
   if (armed.action == InFlightAction::set_target) checker_.target_written();
+  heed_credit_if_retargeted(target_before);
   checker_.in_flight_fired(driver_->target_pages() != target_before);
 }
 

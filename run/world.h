@@ -160,6 +160,7 @@ class World final : private SimObserver {
   void apply_fault(const Event& event);
   void alloc_empty(std::uint64_t pages);
   void note_unwoken_credit(std::uint64_t current_before);
+  void heed_credit_if_retargeted(std::uint64_t target_before);
   void free_empty(std::uint64_t which);
   void release_driver_page(std::uint64_t which);
   long proc_write(const std::string& bytes, bool capable);
@@ -219,7 +220,8 @@ class World final : private SimObserver {
   bool in_work_ = false;
   bool requeued_by_work_ = false;
   // A borrow left a sleeping thread below its effective target without waking it
-  // (note_unwoken_credit); a pass clears it.
+  // (note_unwoken_credit); a pass, a new target or a free that leaves a credit clears
+  // it.
   bool credit_unheeded_ = false;
   // The open step stopped at a BUG or a livelock: no state checks when it closes.
   bool step_abandoned_ = false;

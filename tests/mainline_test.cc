@@ -204,6 +204,10 @@ TEST(Mainline, ABorrowWithOnlyHighmemBallooned) {
   EXPECT_EQ(world.converge_window(), kConvergeJiffies + 3600 * kHz);
   world.step(run_work());  // nothing runnable: the thread sleeps on
   EXPECT_EQ(world.converge_window(), kConvergeJiffies + 3600 * kHz);
+  // The allowance is the rest of the thread's sleep, not an hour from any moment.
+  world.step(tick(60 * kHz));
+  EXPECT_TRUE(thread_of(world).sleeping);
+  EXPECT_EQ(world.converge_window(), kConvergeJiffies + 3540 * kHz);
 
   // A new target wakes the thread, and its pass heeds the credit.
   world.step(set_target(450));
@@ -214,6 +218,28 @@ TEST(Mainline, ABorrowWithOnlyHighmemBallooned) {
   world.finish();
   EXPECT_EQ(world.outcome(), Outcome::clean) << describe(world.violations());
   EXPECT_EQ(world.core().current_pages(), 450U);  // at the hour
+}
+
+// Once a new target has woken the thread (or left it nothing to wake for), a thread
+// that sleeps on has only the usual window: the allowance was for the borrow alone.
+TEST(Mainline, ANewTargetEndsTheAllowanceForAnUnwokenBorrow) {
+  Config config = small_guest();
+  config.max_low_pfn = 384;
+  config.auto_translated = true;
+  World world = boot_world(config);
+  world.step(set_target(450));
+  world.step(run_work());
+  world.step(alloc_empty(8));
+  ASSERT_EQ(world.core().current_pages(), 442U);
+  ASSERT_EQ(world.converge_window(), kConvergeJiffies + 3600 * kHz);
+  // The toolstack settles for what the guest has: no credit, so Linux wakes nobody,
+  // and the thread sleeps on with its hour's timer still armed.
+  world.step(set_target(442));
+  EXPECT_TRUE(thread_of(world).sleeping);
+  EXPECT_TRUE(world.sim().timer_pending());
+  EXPECT_EQ(world.converge_window(), kConvergeJiffies + 32 * kHz);
+  world.finish();
+  EXPECT_EQ(world.outcome(), Outcome::clean) << describe(world.violations());
 }
 
 // A borrow the balloon serves, or one that leaves nothing owed, changes no credit.

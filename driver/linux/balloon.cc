@@ -266,7 +266,7 @@ LinuxBalloon::BpState LinuxBalloon::decrease_reservation(std::uint64_t nr_pages,
     pages.push_back(*page);
   }
 
-  // kmap_flush_unused(): no highmem mappings here.
+  // kmap_flush_unused(): the simulation has no kmaps, highmem or not.
 
   // Set up the frame, update the direct mapping, invalidate the P2M, and add to the
   // balloon, walking the local list from its head.
