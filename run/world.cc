@@ -343,24 +343,21 @@ void World::apply_entry_point(const Event& event) {
     case EventKind::set_target: {
       const std::uint64_t before = driver_->target_pages();
       driver_->balloon_set_new_target(event.value);
-      checker_.target_written();
-      heed_credit_if_retargeted(before);
+      target_written(before);
       break;
     }
     case EventKind::xenstore_target: {
       const TargetBefore before = target_before();
       driver_->watch_target(event.bytes);
       text_written(TextFile::xenstore, event, 0, before);
-      checker_.target_written();
-      heed_credit_if_retargeted(before.target);
+      target_written(before.target);
       break;
     }
     case EventKind::proc_write: {
       if (absent(OptionalEntry::proc_file)) break;
       const TargetBefore before = target_before();
       text_written(TextFile::proc, event, proc_write(event.bytes, event.value == 0), before);
-      checker_.target_written();
-      heed_credit_if_retargeted(before.target);
+      target_written(before.target);
       break;
     }
     case EventKind::proc_read:
@@ -401,8 +398,7 @@ void World::apply_entry_point(const Event& event) {
       text_written(event.kind == EventKind::sysfs_target_kb ? TextFile::sysfs_target_kb
                                                             : TextFile::sysfs_target,
                    event, sysfs_store(event.kind, event.bytes, event.value == 0), before);
-      checker_.target_written();
-      heed_credit_if_retargeted(before.target);
+      target_written(before.target);
       break;
     }
     case EventKind::sysfs_knob: {
@@ -520,9 +516,11 @@ void World::note_unwoken_credit(std::uint64_t current_before) {
       "sees the credit at its timeout");
 }
 
-// A new target wakes Linux's thread (balloon_set_new_target) to a credit it slept
-// through: from here a thread that stays asleep has only the usual window.
-void World::heed_credit_if_retargeted(std::uint64_t target_before) {
+// The toolstack wrote a target (the checker's requested target follows it). One that
+// moved wakes Linux's thread (balloon_set_new_target) to a credit it slept through:
+// from here a thread that stays asleep has only the usual window.
+void World::target_written(std::uint64_t target_before) {
+  checker_.target_written();
   if (driver_->target_pages() != target_before) credit_unheeded_ = false;
 }
 
@@ -711,8 +709,7 @@ void World::carry_out(const ArmedInFlight& armed) {
       sim_.set_max_pages(armed.value);
       break;
   }
-  if (armed.action == InFlightAction::set_target) checker_.target_written();
-  heed_credit_if_retargeted(target_before);
+  if (armed.action == InFlightAction::set_target) target_written(target_before);
   checker_.in_flight_fired(driver_->target_pages() != target_before);
 }
 
