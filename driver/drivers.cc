@@ -36,7 +36,7 @@ struct MutationEntry {
   Variant variant;
 };
 
-constexpr std::array<MutationEntry, 16> kMutations{{
+constexpr std::array<MutationEntry, 17> kMutations{{
     {Mutation::none, "none", Variant::fixed},
     {Mutation::forget_current_pages, "forget-current-pages", Variant::fixed},
     {Mutation::keep_p2m_on_decrease, "keep-p2m-on-decrease", Variant::fixed},
@@ -54,6 +54,7 @@ constexpr std::array<MutationEntry, 16> kMutations{{
      Variant::mainline},
     {Mutation::fix_accounting_without_hotplug, "fix-accounting-without-hotplug", Variant::mainline},
     {Mutation::xsa300_no_reserve_backoff, "xsa-300-no-reserve-backoff", Variant::mainline},
+    {Mutation::free_wakes_nobody, "free-wakes-nobody", Variant::mainline},
 }};
 // In declaration order, so that the table is indexed by the enum too.
 static_assert([] {
@@ -62,8 +63,7 @@ static_assert([] {
   }
   return true;
 }());
-static_assert(kMutations.size() ==
-                  static_cast<std::size_t>(Mutation::xsa300_no_reserve_backoff) + 1,
+static_assert(kMutations.size() == static_cast<std::size_t>(Mutation::free_wakes_nobody) + 1,
               "every Mutation needs its name and variant");
 
 #ifdef BALLOONBENCH_HAVE_SOURCE_DRIVER

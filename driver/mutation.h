@@ -3,8 +3,9 @@
 // one variant and is off unless asked for by name.
 //
 // The fixed 2.6.18 port's mutations are bugs of the kind the catalogue exists for.
-// The mainline port's are real: each restores the code a named fix to Linux's
-// drivers/xen/balloon.c replaced (docs/fidelity.md and the README list them).
+// The mainline port's are real but one: each restores the code a named fix to Linux's
+// drivers/xen/balloon.c replaced (docs/fidelity.md and the README list them);
+// free_wakes_nobody is made up, for the checker's sake.
 #pragma once
 
 #include <optional>
@@ -39,6 +40,9 @@ enum class Mutation {
   fix_alloc_error_path_accounting,  // the error path keeps target_unpopulated raised
   fix_accounting_without_hotplug,   // a cancelled increase drops target_unpopulated
   xsa300_no_reserve_backoff,        // nothing available to give: retry at once, no back-off
+  // Not a fix: a free of borrowed pages that leaves a credit wakes nobody, to prove
+  // that the converge window's allowance for a borrow nobody was woken for ends there.
+  free_wakes_nobody,
 };
 
 const char* mutation_name(Mutation mutation);

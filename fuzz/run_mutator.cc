@@ -129,8 +129,10 @@ Event boundary_event(const Config& config, Draw& draw) {
 // borrowing of 1, 2, 63 or 64 pages whose first or last allocation fails (as the
 // property generators pair them), or a borrowing of a page or two more than the
 // balloon holds; a backend borrowing the whole balloon while the target rises past
-// what the guest holds, then giving the pages back; or the target falling while the
-// guest's own use holds every page it has, or all but one or two (Linux's
+// what the guest holds, then giving the pages back; a borrowing of a page or two more
+// than the balloon holds, given back at once (Linux's driver gives the pages it lacks
+// back to Xen and wakes nobody; the free leaves that credit); or the target falling
+// while the guest's own use holds every page it has, or all but one or two (Linux's
 // si_mem_available() at or near 0: nothing to give back).
 std::vector<Event> boundary_sequence(const Config& config, Draw& draw) {
   using namespace events;
@@ -141,6 +143,9 @@ std::vector<Event> boundary_sequence(const Config& config, Draw& draw) {
     return {mem_pressure(pages.booted - spare),
             set_target(pages.around(-1 - static_cast<std::int64_t>(draw.below(513)))), run_work(),
             tick(draw.below(kHz + 1))};
+  }
+  if (draw.one_in(4)) {
+    return {alloc_empty(std::min(kMaxAllocEmpty, ballooned + 1 + draw.below(2))), free_empty(0)};
   }
   if (draw.one_in(3)) {
     return {alloc_empty(std::min(kMaxAllocEmpty, ballooned)),

@@ -326,6 +326,15 @@ rc::Gen<std::vector<Event>> gen_boundary_pair(const Config& config) {
       rc::gen::arbitrary<bool>(), rc::gen::elementOf(sizes), rc::gen::arbitrary<bool>());
 }
 
+rc::Gen<std::vector<Event>> gen_borrow_and_return(const Config& config) {
+  using namespace events;
+  const std::uint64_t balloon = config.max_pfn - std::min(config.nr_pages, config.max_pfn);
+  const std::vector<std::uint64_t> past{1, 2, 63, 64};
+  return rc::gen::map(rc::gen::elementOf(past), [balloon](std::uint64_t more) {
+    return std::vector<Event>{alloc_empty(std::min(kMaxAllocEmpty, balloon + more)), free_empty(0)};
+  });
+}
+
 rc::Gen<std::vector<Event>> gen_refusal(const Config& config) {
   using namespace events;
   const std::uint64_t booted = std::min(config.nr_pages, config.max_pfn);
@@ -355,11 +364,13 @@ rc::Gen<std::vector<Event>> gen_refusal(const Config& config) {
 
 rc::Gen<std::vector<Event>> gen_events(const Config& config) {
   // RapidCheck's size bounds the length; the cap keeps even a nightly run's largest
-  // lists inside the encoding's 256 events. Most chunks are one event; one in 23 is a
-  // boundary pair (with contract_breaks, one in 26, and 3 in 26 are refusals).
+  // lists inside the encoding's 256 events. Most chunks are one event; one in 24 is a
+  // boundary pair and one a borrowing given back (with contract_breaks, one in 27 each,
+  // and 3 in 27 are refusals).
   const rc::Gen<std::vector<Event>> chunk = rc::gen::weightedOneOf<std::vector<Event>>(
       {{22, rc::gen::map(gen_event(config), [](Event event) { return std::vector<Event>{event}; })},
        {1, gen_boundary_pair(config)},
+       {1, gen_borrow_and_return(config)},
        {config.contract_breaks ? 3U : 0U, gen_refusal(config)}});
   return rc::gen::withSize([chunk](int size) {
     const int length = std::min(size, 200);

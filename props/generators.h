@@ -48,8 +48,13 @@ rc::Gen<std::vector<Event>> gen_boundary_pair(const Config& config);
 // (the run's next decrease meets it). Only a configuration with contract_breaks gives
 // it effect.
 rc::Gen<std::vector<Event>> gen_refusal(const Config& config);
-// A run's events: gen_event's, gen_boundary_pair's, and gen_refusal's when the
-// configuration has contract_breaks.
+// A backend borrowing 1, 2, 63 or 64 pages more than the guest booted with in its
+// balloon (at most the 64 one borrowing takes), then giving back its first borrowing:
+// Linux's driver gives the pages it lacks back to Xen and wakes nobody; the free leaves
+// that credit and must wake it.
+rc::Gen<std::vector<Event>> gen_borrow_and_return(const Config& config);
+// A run's events: gen_event's, gen_boundary_pair's, gen_borrow_and_return's, and
+// gen_refusal's when the configuration has contract_breaks.
 rc::Gen<std::vector<Event>> gen_events(const Config& config);
 
 // Text for a /proc/xen/balloon write and what it must do: a number in decimal, hex

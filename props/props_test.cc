@@ -108,6 +108,30 @@ TEST(Distribution, BoundaryEventsReachEveryBoundary) {
   }
 }
 
+// A borrowing given back asks 1, 2, 63 and 64 pages past the boot balloon (up to the
+// 64 one borrowing takes), then frees.
+TEST(Distribution, BorrowingsGivenBackGoPastTheBalloon) {
+  Config config;
+  config.max_pfn = 1024;
+  config.max_low_pfn = 1024;
+  config.max_pages = 1024;
+  for (const std::uint64_t balloon : {0U, 24U}) {
+    config.nr_pages = 1024 - balloon;
+    std::set<std::uint64_t> asked;
+    const rc::Gen<std::vector<Event>> pair = gen_borrow_and_return(config);
+    for (int i = 0; i < 500; ++i) {
+      const std::vector<Event> events = pair(rc::Random(static_cast<std::uint64_t>(i)), 0).value();
+      ASSERT_EQ(events.size(), 2U);
+      ASSERT_EQ(events[0].kind, EventKind::alloc_empty);
+      EXPECT_EQ(to_text(events[1]), to_text(events::free_empty(0)));
+      asked.insert(events[0].value);
+    }
+    const std::set<std::uint64_t> expected =
+        balloon == 0 ? std::set<std::uint64_t>{1, 2, 63, 64} : std::set<std::uint64_t>{25, 26, 64};
+    EXPECT_EQ(asked, expected) << "balloon of " << balloon;
+  }
+}
+
 // The pairs of events that make a two-event boundary are drawn, each one, and runs
 // carry them.
 TEST(Distribution, BoundaryPairsReachEveryBoundary) {

@@ -149,6 +149,8 @@ std::optional<InvariantId> invariant_for_mutation(Mutation mutation) {
       return InvariantId::converge;
     case Mutation::xsa300_no_reserve_backoff:
       return InvariantId::progress;
+    case Mutation::free_wakes_nobody:
+      return InvariantId::converge;
   }
   return std::nullopt;
 }

@@ -43,6 +43,10 @@ std::vector<Canary> canaries() {
   const Config starved = with_host(small_guest(), 0);
   Config small_balloon = small_guest();
   small_balloon.nr_pages = 1000;
+  // A 32-bit PVH guest: 512 populated pfns, 128 of them highmem.
+  Config pvh_highmem = small_guest();
+  pvh_highmem.max_low_pfn = 384;
+  pvh_highmem.auto_translated = true;
   return {
       {Mutation::forget_current_pages,
        InvariantId::ledger,
@@ -90,6 +94,12 @@ std::vector<Canary> canaries() {
       {Mutation::xsa300_no_reserve_backoff,
        InvariantId::progress,
        {small_guest(), {mem_pressure(1024), set_target(300), run_work(), run_work(), run_work()}}},
+      // With only highmem ballooned, a borrow gives lowmem back to Xen and wakes nobody
+      // (the converge window allows the thread's hour for that); freeing the borrowed
+      // pages leaves the credit and must wake it: the allowance ends there.
+      {Mutation::free_wakes_nobody,
+       InvariantId::converge,
+       {pvh_highmem, {set_target(450), run_work(), alloc_empty(8), free_empty(0)}}},
   };
 }
 
@@ -199,6 +209,16 @@ TEST(Invariant_converge, FiresWhenTheTimerForgetsTheWork) {
   EXPECT_FALSE(has(broken, InvariantId::rearm)) << describe(broken);
   ASSERT_FALSE(broken.violations.empty());
   EXPECT_EQ(broken.violations.front().phase, Phase::epilogue);
+}
+
+// The window allows a thread the rest of its hour for a borrow nobody woke it for, until
+// something that wakes Linux's thread: here a free that leaves the credit. Without
+// that end to the allowance, a thread that sleeps on through the free would pass.
+TEST(Invariant_converge, FiresWhenAFreeAfterAnUnwokenBorrowWakesNobody) {
+  const RunResult broken = expect_caught(Mutation::free_wakes_nobody);
+  ASSERT_FALSE(broken.violations.empty());
+  EXPECT_EQ(broken.violations.front().phase, Phase::epilogue);
+  EXPECT_EQ(broken.violations.front().id, InvariantId::converge) << describe(broken);
 }
 
 TEST(Invariant_no_bug, FiresWhenTheCoreBugsUnderLegalBehaviour) {

@@ -176,6 +176,10 @@ std::vector<Seed> event_seeds() {
       run_seed(
           "pvh-guest-with-highmem", pvh32,
           {set_target(100), run_work(), set_target(220), run_work(), alloc_empty(8), tick(100)}),
+      // The same borrow, then its pages freed: the credit the borrow left is still owed,
+      // and the free wakes the thread for it (the allowance ends there).
+      run_seed("pvh-borrow-then-free", pvh32,
+               {set_target(220), run_work(), alloc_empty(8), tick(100), free_empty(0)}),
       // Nothing available to give back: the thread must back off, not spin.
       run_seed("nothing-available", guest(256, 200, 0, 0),
                {mem_pressure(200), set_target(100), run_work(), run_work(), run_work(), tick(150),

@@ -496,7 +496,7 @@ void LinuxBalloon::free_empty_pages(const std::vector<pfn_t>& pagevec) {
   stats_.target_unpopulated -= pagevec.size();
 
   // The balloon may be too large now: shrink it if needed.
-  if (current_credit() != 0) wake_up_balloon_thread();
+  if (mutation_ != Mutation::free_wakes_nobody && current_credit() != 0) wake_up_balloon_thread();
 }
 
 // mem-reservation.c: XENMEM_populate_physmap of `count` extents of frame_list.
