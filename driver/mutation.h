@@ -3,9 +3,9 @@
 // one variant and is off unless asked for by name.
 //
 // The fixed 2.6.18 port's mutations are bugs of the kind the catalogue exists for.
-// The mainline port's are real but one: each restores the code a named fix to Linux's
-// drivers/xen/balloon.c replaced (docs/fidelity.md and the README list them);
-// free_wakes_nobody is made up, for the checker's sake.
+// All but one of the mainline port's are real, each restoring the code a named fix to
+// Linux's drivers/xen/balloon.c replaced (docs/fidelity.md and the README list them);
+// free_wakes_nobody is made up, to prove a rule of the checker.
 #pragma once
 
 #include <optional>

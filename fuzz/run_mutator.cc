@@ -128,12 +128,12 @@ Event boundary_event(const Config& config, Draw& draw) {
 // A few events that meet at a boundary only together: a balloon-down or a backend's
 // borrowing of 1, 2, 63 or 64 pages whose first or last allocation fails (as the
 // property generators pair them), or a borrowing of a page or two more than the
-// balloon holds; a backend borrowing the whole balloon while the target rises past
-// what the guest holds, then giving the pages back; a borrowing of a page or two more
-// than the balloon holds, given back at once (Linux's driver gives the pages it lacks
-// back to Xen and wakes nobody; the free leaves that credit); or the target falling
-// while the guest's own use holds every page it has, or all but one or two (Linux's
-// si_mem_available() at or near 0: nothing to give back).
+// balloon holds, whose allocation fails there or which is followed by a free (Linux's
+// driver gives Xen pages of its own for those the balloon lacks and wakes nobody; the
+// free leaves that credit and must wake the thread); a backend borrowing the whole
+// balloon while the target rises past what the guest holds, then giving the pages
+// back; or the target falling while the guest's own use holds every page it has, or
+// all but one or two (Linux's si_mem_available() at or near 0: nothing to give back).
 std::vector<Event> boundary_sequence(const Config& config, Draw& draw) {
   using namespace events;
   const Pages pages(config);

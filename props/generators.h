@@ -49,9 +49,9 @@ rc::Gen<std::vector<Event>> gen_boundary_pair(const Config& config);
 // it effect.
 rc::Gen<std::vector<Event>> gen_refusal(const Config& config);
 // A backend borrowing 1, 2, 63 or 64 pages more than the guest booted with in its
-// balloon (at most the 64 one borrowing takes), then giving back its first borrowing:
-// Linux's driver gives the pages it lacks back to Xen and wakes nobody; the free leaves
-// that credit and must wake it.
+// balloon (at most the 64 one borrowing takes), then giving back the first borrowing
+// still lent: Linux's driver gives Xen pages of its own for those the balloon lacks and
+// wakes nobody; the free leaves that credit and must wake the thread.
 rc::Gen<std::vector<Event>> gen_borrow_and_return(const Config& config);
 // A run's events: gen_event's, gen_boundary_pair's, gen_borrow_and_return's, and
 // gen_refusal's when the configuration has contract_breaks.

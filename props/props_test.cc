@@ -108,14 +108,15 @@ TEST(Distribution, BoundaryEventsReachEveryBoundary) {
   }
 }
 
-// A borrowing given back asks 1, 2, 63 and 64 pages past the boot balloon (up to the
-// 64 one borrowing takes), then frees.
-TEST(Distribution, BorrowingsGivenBackGoPastTheBalloon) {
+// A borrowing given back asks 1, 2, 63 and 64 pages past the boot balloon, up to the
+// 64 one borrowing takes (so a balloon of 64 or more is borrowed from, not past), then
+// frees; and generated runs carry the pair.
+TEST(Distribution, BorrowingsGivenBackAskPastTheBalloonUpToOneBorrowing) {
   Config config;
   config.max_pfn = 1024;
   config.max_low_pfn = 1024;
   config.max_pages = 1024;
-  for (const std::uint64_t balloon : {0U, 24U}) {
+  for (const std::uint64_t balloon : {0U, 24U, 100U}) {
     config.nr_pages = 1024 - balloon;
     std::set<std::uint64_t> asked;
     const rc::Gen<std::vector<Event>> pair = gen_borrow_and_return(config);
@@ -126,10 +127,25 @@ TEST(Distribution, BorrowingsGivenBackGoPastTheBalloon) {
       EXPECT_EQ(to_text(events[1]), to_text(events::free_empty(0)));
       asked.insert(events[0].value);
     }
-    const std::set<std::uint64_t> expected =
-        balloon == 0 ? std::set<std::uint64_t>{1, 2, 63, 64} : std::set<std::uint64_t>{25, 26, 64};
+    const std::set<std::uint64_t> expected = balloon == 0    ? std::set<std::uint64_t>{1, 2, 63, 64}
+                                             : balloon == 24 ? std::set<std::uint64_t>{25, 26, 64}
+                                                             : std::set<std::uint64_t>{64};
     EXPECT_EQ(asked, expected) << "balloon of " << balloon;
   }
+  config.nr_pages = 1024;
+  int runs_with_pairs = 0;
+  const rc::Gen<std::vector<Event>> runs = gen_events(config);
+  for (int i = 0; i < 200; ++i) {
+    const std::vector<Event> events = runs(rc::Random(static_cast<std::uint64_t>(i)), 100).value();
+    for (std::size_t e = 1; e < events.size(); ++e) {
+      if (events[e - 1].kind == EventKind::alloc_empty && events[e - 1].value >= 1 &&
+          events[e - 1].value <= 64 && to_text(events[e]) == to_text(events::free_empty(0))) {
+        ++runs_with_pairs;
+        break;
+      }
+    }
+  }
+  EXPECT_GT(runs_with_pairs, 10);
 }
 
 // The pairs of events that make a two-event boundary are drawn, each one, and runs

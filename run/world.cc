@@ -491,20 +491,23 @@ bool World::absent(OptionalEntry entry) {
 void World::alloc_empty(std::uint64_t pages) {
   const std::uint64_t current_before = driver_->current_pages();
   std::optional<std::vector<pfn_t>> lent = driver_->alloc_empty_pages(pages);
-  note_unwoken_credit(current_before);
   if (!lent.has_value()) {
+    // Linux's error path frees what the borrow got (xen_free_ballooned_pages), which
+    // wakes the thread for a credit, as a free by a backend does.
+    free_woke_thread();
     recorder_.alloc_empty(nullptr, 0);
     return;
   }
+  note_unwoken_credit(current_before);
   for (const pfn_t pfn : *lent) sim_.lend(pfn);
   recorder_.alloc_empty(&*lent, lent_.size());
   lent_.push_back(std::move(*lent));
 }
 
-// Linux's xen_alloc_ballooned_pages gives pages back to Xen when the balloon holds no
-// lowmem, and wakes nobody. In a guest whose balloon holds only highmem the thread then
-// sleeps below a target its balloon could serve, until its timeout (in BP_DONE, up to
-// an hour) runs a pass: Linux's design, which the converge window allows for.
+// Linux's xen_alloc_ballooned_pages, when it succeeds, gives pages back to Xen when the
+// balloon holds no lowmem, and wakes nobody. In a guest whose balloon holds only highmem the thread
+// then sleeps below a target its balloon could serve, until its timeout (in BP_DONE, up to an hour)
+// runs a pass: Linux's design, which the converge window allows for.
 void World::note_unwoken_credit(std::uint64_t current_before) {
   const std::optional<ThreadState> thread = driver_->thread_state();
   if (!thread.has_value() || !thread->sleeping || credit_unheeded_) return;
@@ -535,7 +538,12 @@ void World::free_empty(std::uint64_t which_value) {
   for (const pfn_t pfn : pages) sim_.unlend(pfn);
   recorder_.free_empty(which, pages.size(), /*anything_lent=*/true);
   driver_->free_empty_pages(pages);
-  // Linux's xen_free_ballooned_pages wakes the thread when a credit is left.
+  free_woke_thread();
+}
+
+// Linux's xen_free_ballooned_pages wakes the thread when a credit is left: from there a
+// thread that stays asleep has only the usual window.
+void World::free_woke_thread() {
   if (driver_->target_pages() != driver_->current_pages()) credit_unheeded_ = false;
 }
 

@@ -161,6 +161,7 @@ class World final : private SimObserver {
   void alloc_empty(std::uint64_t pages);
   void note_unwoken_credit(std::uint64_t current_before);
   void target_written(std::uint64_t target_before);
+  void free_woke_thread();
   void free_empty(std::uint64_t which);
   void release_driver_page(std::uint64_t which);
   long proc_write(const std::string& bytes, bool capable);

@@ -95,8 +95,8 @@ std::vector<Canary> canaries() {
        InvariantId::progress,
        {small_guest(), {mem_pressure(1024), set_target(300), run_work(), run_work(), run_work()}}},
       // With only highmem ballooned, a borrow gives lowmem back to Xen and wakes nobody
-      // (the converge window allows the thread's hour for that); freeing the borrowed
-      // pages leaves the credit and must wake it: the allowance ends there.
+      // (the converge window allows the rest of the thread's hour for that); freeing the
+      // borrowed pages leaves the credit and must wake it: the allowance ends there.
       {Mutation::free_wakes_nobody,
        InvariantId::converge,
        {pvh_highmem, {set_target(450), run_work(), alloc_empty(8), free_empty(0)}}},

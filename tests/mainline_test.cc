@@ -373,6 +373,28 @@ TEST(Mainline, PassesBetweenBorrowsThatUndoThemAreNoSpin) {
   EXPECT_EQ(result.outcome, Outcome::clean) << describe(result.violations);
 }
 
+// A borrow that fails frees what it got (xen_free_ballooned_pages), which wakes the
+// thread for the credit the pages it gave Xen left: no allowance for that credit, so a
+// driver whose free wakes nobody fails converge.
+TEST(Mainline, AFailedBorrowWakesTheThreadForItsCredit) {
+  Config config = small_guest();
+  config.nr_pages = 1024;  // nothing ballooned at boot
+  // 24 pages into the balloon; the borrow takes them, gives Xen two pages of its own
+  // before its third allocation fails, and undoes itself: a credit of two.
+  const std::vector<Event> list{set_target(1000), run_work(), alloc_fail(2, 1), alloc_empty(40)};
+  const RunResult fixed = run_events(config, list, Variant::mainline);
+  EXPECT_EQ(fixed.outcome, Outcome::clean) << describe(fixed.violations);
+  const RunResult buggy = run_events(config, list, Variant::mainline, Mutation::free_wakes_nobody);
+  EXPECT_TRUE(broke(buggy, InvariantId::converge)) << describe(buggy.violations);
+
+  World world = boot_world(config);
+  for (const Event& event : list) world.step(event);
+  EXPECT_EQ(world.lent_pages(), 0U);
+  EXPECT_EQ(world.core().current_pages(), 998U);
+  world.step(run_work());  // the woken thread takes the two back
+  EXPECT_EQ(world.core().current_pages(), 1000U);
+}
+
 // converge fires when pages a backend gives back stay in the balloon.
 TEST(Mainline, ConvergeFiresWhenReturnedPagesStayInTheBalloon) {
   Config config = small_guest();

@@ -495,7 +495,8 @@ void LinuxBalloon::free_empty_pages(const std::vector<pfn_t>& pagevec) {
 
   stats_.target_unpopulated -= pagevec.size();
 
-  // The balloon may be too large now: shrink it if needed.
+  // The balloon may be too large now: shrink it if needed. (free_wakes_nobody, made
+  // up: no Linux lacked this wake_up.)
   if (mutation_ != Mutation::free_wakes_nobody && current_credit() != 0) wake_up_balloon_thread();
 }
 
