@@ -504,10 +504,11 @@ void World::alloc_empty(std::uint64_t pages) {
   lent_.push_back(std::move(*lent));
 }
 
-// Linux's xen_alloc_ballooned_pages, when it succeeds, gives pages back to Xen when the
-// balloon holds no lowmem, and wakes nobody. In a guest whose balloon holds only highmem the thread
-// then sleeps below a target its balloon could serve, until its timeout (in BP_DONE, up to an hour)
-// runs a pass: Linux's design, which the converge window allows for.
+// Linux's xen_alloc_ballooned_pages, when it succeeds, gives pages back to Xen when
+// the balloon holds no lowmem, and wakes nobody. In a guest whose balloon holds only
+// highmem the thread then sleeps below a target its balloon could serve, until its
+// timeout (in BP_DONE, up to an hour) runs a pass: Linux's design, which the converge
+// window allows for.
 void World::note_unwoken_credit(std::uint64_t current_before) {
   const std::optional<ThreadState> thread = driver_->thread_state();
   if (!thread.has_value() || !thread->sleeping || credit_unheeded_) return;

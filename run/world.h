@@ -221,8 +221,8 @@ class World final : private SimObserver {
   bool in_work_ = false;
   bool requeued_by_work_ = false;
   // A borrow left a sleeping thread below its effective target without waking it
-  // (note_unwoken_credit); a pass, a new target or a free that leaves a credit clears
-  // it.
+  // (note_unwoken_credit); a pass, a new target, or a free (a backend's, or a failed
+  // borrow's undoing) that leaves a credit clears it.
   bool credit_unheeded_ = false;
   // The open step stopped at a BUG or a livelock: no state checks when it closes.
   bool step_abandoned_ = false;

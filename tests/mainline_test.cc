@@ -393,6 +393,23 @@ TEST(Mainline, AFailedBorrowWakesTheThreadForItsCredit) {
   EXPECT_EQ(world.core().current_pages(), 998U);
   world.step(run_work());  // the woken thread takes the two back
   EXPECT_EQ(world.core().current_pages(), 1000U);
+
+  // A failed borrow also ends the allowance an earlier borrow left: with only highmem
+  // ballooned, a borrow that succeeds wakes nobody; the next one fails at once, and its
+  // undoing (a free of nothing) still wakes the thread for the credit.
+  Config pvh = small_guest();
+  pvh.max_low_pfn = 384;
+  pvh.auto_translated = true;
+  const std::vector<Event> after_unwoken{set_target(450), run_work(), alloc_empty(8),
+                                         alloc_fail(0, 1), alloc_empty(8)};
+  EXPECT_EQ(run_events(pvh, after_unwoken, Variant::mainline).outcome, Outcome::clean);
+  World unwoken = boot_world(pvh);
+  for (const Event& event : after_unwoken) unwoken.step(event);
+  EXPECT_EQ(unwoken.lent_pages(), 8U);  // the second borrow got nothing
+  EXPECT_EQ(unwoken.converge_window(), kConvergeJiffies + 32 * kHz);
+  const RunResult sleeps_on =
+      run_events(pvh, after_unwoken, Variant::mainline, Mutation::free_wakes_nobody);
+  EXPECT_TRUE(broke(sleeps_on, InvariantId::converge)) << describe(sleeps_on.violations);
 }
 
 // converge fires when pages a backend gives back stay in the balloon.
