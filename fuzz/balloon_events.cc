@@ -2,9 +2,10 @@
 // encoding (docs/encoding.md): decode it, apply every event through World::step,
 // which checks the invariant catalogue after each, end with the liveness epilogue,
 // and abort on the first violation so that libFuzzer keeps the input. Inputs whose
-// version byte is not a known format are rejected (-1), so every input the fuzzer
-// saves is a valid corpus file. With BALLOON_LEGAL_XEN=1 the run's contract_breaks
-// knob is cleared first (the reproduce line then carries the run as judged).
+// version byte is not a known format are rejected (-1), and so are runs where a large
+// guest's text write asks for a target outside its window (fuzz/text_window.h). With
+// BALLOON_LEGAL_XEN=1 the run's contract_breaks knob is cleared first (the reproduce
+// line then carries the run as judged).
 // libFuzzer mutates inputs as runs half the time (fuzz/run_mutator.h) and as bytes the
 // other half.
 
@@ -14,6 +15,7 @@
 
 #include "fuzz/harness.h"
 #include "fuzz/run_mutator.h"
+#include "fuzz/text_window.h"
 #include "run/codec.h"
 #include "run/world.h"
 
@@ -52,6 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   DecodeInfo info;
   const Run run = fuzz::as_judged(decode({data, size}, &info));
   if (!info.known_version) return -1;
+  if (fuzz::text_target_outside_window(run, text_rules(fuzz::variant()))) return -1;
   // One World for every input, reset in place for each: a run costs what it touches,
   // not the size of its guest (World::reset gives what a new World would).
   static std::unique_ptr<World> world;

@@ -3,7 +3,9 @@
 #include "driver/env.h"
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
+#include <string_view>
 
 namespace balloonbench {
 namespace {
@@ -179,61 +181,74 @@ struct EncodeVisitor {
   void put(std::uint64_t raw, unsigned width) {
     for (unsigned i = 0; i < width; ++i) out.push_back(static_cast<std::uint8_t>(raw >> (8 * i)));
   }
-  void number(std::uint64_t& field, unsigned width, Range range) {
+  void number(const std::uint64_t& field, unsigned width, Range range) {
     put(range.encode(field), width);
   }
-  void number(std::uint64_t& field, unsigned width, GuestPfns range) {
+  void number(const std::uint64_t& field, unsigned width, GuestPfns range) {
     put(range.encode(field), width);
   }
-  void flags(bool& first, bool& second, bool& third, bool third_known) {
+  void flags(const bool& first, const bool& second, const bool& third, bool third_known) {
     put((first ? 1U : 0U) | (second ? 2U : 0U) | (third_known && third ? 4U : 0U), 1);
   }
-  void choice(std::uint64_t& field, const std::vector<std::uint64_t>& table) {
+  void choice(const std::uint64_t& field, const std::vector<std::uint64_t>& table) {
     put(static_cast<std::uint64_t>(std::find(table.begin(), table.end(), field) - table.begin()),
         1);
   }
-  void text(std::string& field, std::size_t /*max*/) {
+  void text(const std::string& field, std::size_t /*max*/) {
     put(field.size(), 1);
     out.insert(out.end(), field.begin(), field.end());
   }
 };
 
 struct CheckVisitor {
-  std::string what;  // the field being visited, for the message
+  // The field being visited, named only when one fails: the fuzzers' mutators ask
+  // whether every mutant encodes, and a run that does costs no text. The name is
+  // `prefix`, then `index` if set, then ` (kind)` if set.
+  std::string_view prefix;
+  std::optional<std::size_t> index;
+  const char* kind = nullptr;
   std::string error;
-  void fail(const std::string& why) {
-    if (error.empty()) error = what + ": " + why;
+
+  std::string what() const {
+    std::string name(prefix);
+    if (index.has_value()) name += std::to_string(*index);
+    if (kind != nullptr) name += std::string(" (") + kind + ")";
+    return name;
   }
-  void number(std::uint64_t& field, unsigned /*width*/, GuestPfns range) {
+  void fail(const std::string& why) {
+    if (error.empty()) error = what() + ": " + why;
+  }
+  void number(const std::uint64_t& field, unsigned /*width*/, GuestPfns range) {
     if (!range.contains(field)) {
       fail(std::to_string(field) + " is outside [" + std::to_string(GuestPfns::kLo) + ", " +
            std::to_string(range.hi()) + "] or between the steps of its octave");
     }
   }
-  void number(std::uint64_t& field, unsigned /*width*/, Range range) {
+  void number(const std::uint64_t& field, unsigned /*width*/, Range range) {
     if (!range.contains(field)) {
       fail(std::to_string(field) + " is outside [" + std::to_string(range.lo) + ", " +
            std::to_string(range.hi) + "]");
     }
   }
-  void flags(bool& /*first*/, bool& /*second*/, bool& third, bool third_known) {
+  void flags(const bool& /*first*/, const bool& /*second*/, const bool& third, bool third_known) {
     if (third && !third_known) fail("memory_hotplug is set, but this layout has no bit for it");
   }
-  void choice(std::uint64_t& field, const std::vector<std::uint64_t>& table) {
+  void choice(const std::uint64_t& field, const std::vector<std::uint64_t>& table) {
     if (std::find(table.begin(), table.end(), field) == table.end()) {
       fail(std::to_string(field) + " is not one of the encodable values");
     }
   }
-  void text(std::string& field, std::size_t max) {
+  void text(const std::string& field, std::size_t max) {
     if (field.size() > max) fail("text longer than " + std::to_string(max) + " bytes");
   }
 };
 
 // The configuration layout: the same in every version but for max_pfn's largest
 // octave, which version 3 gives to large guests, whose fields in pages read in
-// windows. Later fields' ranges depend on earlier ones.
-template <class Visitor>
-void visit_config(Config& c, Visitor& v, std::uint8_t version) {
+// windows. Later fields' ranges depend on earlier ones. (A visitor that only reads,
+// the check, visits a const configuration or event.)
+template <class C, class Visitor>
+void visit_config(C& c, Visitor& v, std::uint8_t version) {
   v.number(c.max_pfn, 2, GuestPfns{version});
   const std::uint64_t pfns = c.max_pfn;
   if (large_guest(version, pfns)) {
@@ -257,8 +272,8 @@ void visit_config(Config& c, Visitor& v, std::uint8_t version) {
 
 // The arguments of each event kind; the kind byte comes before them. A kind keeps its
 // layout from the version that introduced it on.
-template <class Visitor>
-void visit_event_args(Event& e, const Config& c, Visitor& v, std::uint8_t version) {
+template <class E, class Visitor>
+void visit_event_args(E& e, const Config& c, Visitor& v, std::uint8_t version) {
   const std::uint64_t pages = 2 * c.max_pfn;
   const unsigned width = page_width(version, c.max_pfn);
   const bool large = large_guest(version, c.max_pfn);
@@ -409,6 +424,8 @@ Run decode(std::span<const std::uint8_t> bytes, DecodeInfo* info) {
 
   Run run;
   visit_config(run.config, visitor, local.read_as);
+  // Every event takes at least its kind byte: one allocation, not one per doubling.
+  run.events.reserve(std::min(kDecodeMaxEvents, bytes.size() - std::min(bytes.size(), in.pos())));
   while (!in.at_end()) {
     Event event;
     event.kind = static_cast<EventKind>(in.byte() % kinds);
@@ -430,30 +447,32 @@ std::string encodable(const Run& run) {
   if (run.events.size() > kDecodeMaxEvents) {
     return "more than " + std::to_string(kDecodeMaxEvents) + " events";
   }
-  Run copy = run;
-  CheckVisitor check{"config", {}};
-  visit_config(copy.config, check, kFormatVersion);
+  CheckVisitor check{"config", {}, nullptr, {}};
+  visit_config(run.config, check, kFormatVersion);
   if (!check.error.empty()) return check.error;
-  for (std::size_t i = 0; i < copy.events.size(); ++i) {
-    Event& event = copy.events[i];
-    check.what = "event #" + std::to_string(i) + " (" + event_kind_name(event.kind) + ")";
-    if (static_cast<unsigned>(event.kind) >= kEventKinds) return check.what + ": unknown kind";
-    visit_event_args(event, copy.config, check, kFormatVersion);
+  check.prefix = "event #";
+  for (std::size_t i = 0; i < run.events.size(); ++i) {
+    const Event& event = run.events[i];
+    check.index = i;
+    check.kind = event_kind_name(event.kind);
+    if (static_cast<unsigned>(event.kind) >= kEventKinds) return check.what() + ": unknown kind";
+    visit_event_args(event, run.config, check, kFormatVersion);
     if (!check.error.empty()) return check.error;
-    if (std::string why = unused_fields_error(event); !why.empty()) return check.what + ": " + why;
+    if (std::string why = unused_fields_error(event); !why.empty()) {
+      return check.what() + ": " + why;
+    }
   }
   return {};
 }
 
 std::vector<std::uint8_t> encode(const Run& run) {
   if (std::string why = encodable(run); !why.empty()) throw std::invalid_argument(why);
-  Run copy = run;
   std::vector<std::uint8_t> out{kFormatVersion};
   EncodeVisitor visitor{out};
-  visit_config(copy.config, visitor, kFormatVersion);
-  for (Event& event : copy.events) {
+  visit_config(run.config, visitor, kFormatVersion);
+  for (const Event& event : run.events) {
     out.push_back(static_cast<std::uint8_t>(event.kind));
-    visit_event_args(event, copy.config, visitor, kFormatVersion);
+    visit_event_args(event, run.config, visitor, kFormatVersion);
   }
   return out;
 }
@@ -528,24 +547,26 @@ std::string encodable(const HostRun& run) {
     return "more than " + std::to_string(kDecodeMaxHostEvents) + " events";
   }
   HostRun copy = run;
-  CheckVisitor check{"", {}};
+  CheckVisitor check{"guest ", {}, nullptr, {}};
   for (std::size_t i = 0; i < copy.guests.size(); ++i) {
-    check.what = "guest " + std::to_string(i);
+    check.index = i;
     visit_config(copy.guests[i], check, kHostLayoutVersion);
     if (!check.error.empty()) return check.error;
   }
+  check.prefix = "event #";
   for (std::size_t i = 0; i < copy.events.size(); ++i) {
     HostEvent& e = copy.events[i];
-    check.what = "event #" + std::to_string(i);
+    check.index = i;
     if (e.action == HostAction::guest) {
-      if (e.pages != 0 || e.peer != 0) return check.what + ": a guest's event has no peer or pages";
+      if (e.pages != 0 || e.peer != 0)
+        return check.what() + ": a guest's event has no peer or pages";
       if (static_cast<unsigned>(e.event.kind) >= event_kinds_in_version(kHostLayoutVersion))
-        return check.what + ": unknown kind";
+        return check.what() + ": unknown kind";
       visit_event_args(e.event, copy.guests[e.guest], check, kHostLayoutVersion);
       if (std::string why = unused_fields_error(e.event); !why.empty())
-        return check.what + ": " + why;
+        return check.what() + ": " + why;
     } else {
-      if (e.event != Event{}) return check.what + ": a rebalance has no guest event";
+      if (e.event != Event{}) return check.what() + ": a rebalance has no guest event";
       visit_rebalance(e, copy, check);
     }
     if (!check.error.empty()) return check.error;

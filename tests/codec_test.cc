@@ -274,15 +274,15 @@ TEST(Codec, HostsKeepVersion3sLayout) {
   host.events[0].event = events::run_work();
   ASSERT_EQ(encodable(host), "");
   host.events[0].event = events::decrease_error(12);
-  EXPECT_NE(encodable(host).find("unknown kind"), std::string::npos) << encodable(host);
+  EXPECT_NE(encodable(host).find("event #0: unknown kind"), std::string::npos) << encodable(host);
   host.events[0].event = events::run_work();
   host.guests[0].memory_hotplug = true;  // version 3's flags byte has no bit for it
-  EXPECT_NE(encodable(host).find("memory_hotplug"), std::string::npos) << encodable(host);
+  EXPECT_NE(encodable(host).find("guest 0: memory_hotplug"), std::string::npos) << encodable(host);
   host.guests[0].memory_hotplug = false;
   Config& big = host.guests[1];
   big.max_pfn = big.max_low_pfn = big.max_pages = 524288;
   big.nr_pages = 524288 - 100;
-  EXPECT_NE(encodable(host).find("524288"), std::string::npos) << encodable(host);
+  EXPECT_NE(encodable(host).find("guest 1: 524288"), std::string::npos) << encodable(host);
 }
 
 TEST(Codec, Version2FilesKeepTheirMeaning) {
