@@ -42,6 +42,7 @@ bool text_target_outside_window(const Run& run, TextRules rules) {
 bool text_target_outside_window(const HostRun& run) {
   return std::any_of(run.events.begin(), run.events.end(), [&](const HostEvent& event) {
     return event.action == HostAction::guest && event.guest < run.guests.size() &&
+           event.guest < run.variants.size() &&
            text_target_outside_window(run.guests[event.guest], event.event,
                                       text_rules(run.variants[event.guest]));
   });

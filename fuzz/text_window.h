@@ -4,8 +4,10 @@
 // encoding reads its numeric targets in (run/codec.h). A text target is the one field
 // no window bounds: on a 2 GiB guest it balloons down 430,000 pages, about 350 ms
 // under ASan, and a few such mutants took most of a campaign's time
-// (docs/figures.md). Inside the window a large guest still balloons up and down
-// through every batch boundary. This file is left out of libFuzzer's coverage
+// (docs/figures.md). Above the window is no cheaper: Linux's driver with memory
+// hotplug adds the whole difference as new memory, a P2M entry and a balloon page per
+// pfn. Inside the window a large guest still balloons up and down through every batch
+// boundary. This file is left out of libFuzzer's coverage
 // (fuzz/coverage-ignorelist.txt): libFuzzer 14 still keeps an input the target
 // rejects when it reached new coverage, and the rule's own branches must not be that.
 #pragma once
