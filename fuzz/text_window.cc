@@ -29,8 +29,8 @@ bool text_target_outside_window(const Config& config, const Event& event, TextRu
   const std::optional<std::uint64_t> pages =
       expected_write(rules, file, event.bytes, event.value == 0).value;
   if (!pages.has_value()) return false;
-  const std::uint64_t lo = config.nr_pages > kLargeWindow ? config.nr_pages - kLargeWindow : 0;
-  return *pages < lo || *pages > config.nr_pages + kLargeWindow;
+  const TargetWindow window = large_guest_target_window(config.nr_pages);
+  return *pages < window.lo || *pages > window.hi;
 }
 
 bool text_target_outside_window(const Run& run, TextRules rules) {

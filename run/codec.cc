@@ -278,16 +278,13 @@ void visit_event_args(E& e, const Config& c, Visitor& v, std::uint8_t version) {
   const unsigned width = page_width(version, c.max_pfn);
   const bool large = large_guest(version, c.max_pfn);
   // Targets and caps: anywhere up to twice the guest, or near where a large one booted.
-  const Range target = large
-                           ? Range{window_below(c.nr_pages), c.nr_pages + kLargeWindow, c.nr_pages}
-                           : Range{0, pages, c.max_pfn};
+  const TargetWindow window = large_guest_target_window(c.nr_pages);
+  const Range target = large ? Range{window.lo, window.hi, c.nr_pages} : Range{0, pages, c.max_pfn};
   const Range cap = large ? Range{c.nr_pages, c.nr_pages + 2 * kLargeWindow, c.max_pfn}
                           : Range{0, pages, c.max_pfn};
   const Range host =
       large ? Range{0, 2 * kLargeWindow, kLargeWindow / 4} : Range{0, pages, c.max_pfn / 4};
-  const Range in_flight =
-      large ? Range{window_below(c.nr_pages), c.nr_pages + kLargeWindow, window_below(c.nr_pages)}
-            : Range{0, pages, 0};
+  const Range in_flight = large ? Range{window.lo, window.hi, window.lo} : Range{0, pages, 0};
   static const std::vector<std::uint64_t> kUnused;
   switch (e.kind) {
     case EventKind::set_target:
@@ -398,6 +395,10 @@ unsigned event_kinds_in_version(std::uint8_t version) {
     default:
       return kEventKinds;
   }
+}
+
+TargetWindow large_guest_target_window(std::uint64_t nr_pages) {
+  return {window_below(nr_pages), nr_pages + kLargeWindow};
 }
 
 std::uint64_t large_guest_pfns(std::uint8_t version, unsigned octave, std::uint64_t step) {

@@ -59,6 +59,15 @@ std::uint64_t large_guest_pfns(std::uint8_t version, unsigned octave, std::uint6
 // that a decoded run boots and moves a few batches, as on a small guest, whatever its
 // size.
 inline constexpr std::uint64_t kLargeWindow = 4096;
+// The targets a large guest that booted with `nr_pages` pages reads its numeric
+// targets in, both ends included: kLargeWindow either side of nr_pages (from 0 at the
+// lowest). The fuzz targets hold its text targets to the same window
+// (fuzz/text_window.h).
+struct TargetWindow {
+  std::uint64_t lo;
+  std::uint64_t hi;
+};
+TargetWindow large_guest_target_window(std::uint64_t nr_pages);
 inline constexpr std::size_t kDecodeMaxEvents = 256;
 inline constexpr std::size_t kMaxXenstoreBytes = 24;
 inline constexpr std::size_t kMaxProcWriteBytes = 72;  // past the 64-byte buffer: -EFBIG
