@@ -34,16 +34,20 @@ class Draw {
 };
 
 // Where a guest's page counts may lie, as the encoding reads them: a large guest's
-// within kLargeWindow of where it booted.
+// within its target window (large_guest_target_window), a small one's up to twice its
+// pfns.
 struct Pages {
   std::uint64_t booted;
-  std::uint64_t lo;
+  std::uint64_t lo = 0;
   std::uint64_t hi;
 
-  explicit Pages(const Config& c)
-      : booted(std::min(c.nr_pages, c.max_pfn)),
-        lo(c.max_pfn > kDecodeMaxPfnVersion2 && booted > kLargeWindow ? booted - kLargeWindow : 0),
-        hi(c.max_pfn > kDecodeMaxPfnVersion2 ? c.nr_pages + kLargeWindow : 2 * c.max_pfn) {}
+  explicit Pages(const Config& c) : booted(std::min(c.nr_pages, c.max_pfn)), hi(2 * c.max_pfn) {
+    if (c.max_pfn > kDecodeMaxPfnVersion2) {
+      const TargetWindow window = large_guest_target_window(c.nr_pages);
+      lo = window.lo;
+      hi = window.hi;
+    }
+  }
 
   std::uint64_t around(std::int64_t offset) const {
     const std::int64_t at = static_cast<std::int64_t>(booted) + offset;

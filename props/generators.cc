@@ -245,10 +245,9 @@ rc::Gen<Event> gen_event(const Config& config) {
   // windows), so that a step moves a few batches, as on a small guest.
   const bool large = config.max_pfn > kLargeGuestPfns;
   const std::uint64_t near = config.nr_pages;
+  const TargetWindow window = large_guest_target_window(near);
   const auto page_count =
-      large ? in_closed<std::uint64_t>(near > kLargeWindow ? near - kLargeWindow : 0,
-                                       near + kLargeWindow)
-            : in_closed<std::uint64_t>(0, pages);
+      large ? in_closed<std::uint64_t>(window.lo, window.hi) : in_closed<std::uint64_t>(0, pages);
   const auto host_count = large ? in_closed<std::uint64_t>(0, 2 * kLargeWindow) : page_count;
   const auto cap_count =
       large ? in_closed<std::uint64_t>(near, near + 2 * kLargeWindow) : page_count;

@@ -15,6 +15,29 @@ std::string frame_text(mfn_t mfn) {
   return mfn == kInvalidP2mEntry ? std::string("invalid") : "mfn " + n(mfn);
 }
 
+// The parts of a failure's detail that Checker::fail joins: text, a count (as n()
+// writes it), a frame (as frame_text() does) or a signed difference.
+struct Frame {
+  mfn_t mfn;
+};
+struct Signed {
+  std::int64_t value;
+};
+void append_part(std::string& detail, const char* text) { detail += text; }
+void append_part(std::string& detail, std::uint64_t value) { detail += n(value); }
+void append_part(std::string& detail, Frame frame) { detail += frame_text(frame.mfn); }
+void append_part(std::string& detail, Signed value) { detail += std::to_string(value.value); }
+
+// Out of line and only on a failure: a check that built its detail in place would hold
+// the strings' stack slots, which AddressSanitizer fences with redzones on every call,
+// passing or not (most of what the per-pfn checks cost before). The parts come by
+// value, so that a check's own values take no stack slot either.
+template <class... Parts>
+[[gnu::noinline, gnu::cold]] void join_into(std::string& detail, Parts... parts) {
+  detail.clear();
+  (append_part(detail, parts), ...);
+}
+
 }  // namespace
 
 Checker::Checker(const Sim& sim, const Driver& core, bool enabled)
@@ -62,6 +85,13 @@ void Checker::begin_step(Phase phase, std::size_t event_index) {
   phase_ = phase;
   event_index_ = event_index;
   reported_ids_ = 0;
+}
+
+template <class... Parts>
+void Checker::fail(InvariantId id, Parts... parts) {
+  std::string detail;
+  join_into(detail, parts...);
+  report(id, std::move(detail));
 }
 
 void Checker::report(InvariantId id, std::string detail) {
@@ -349,15 +379,14 @@ void Checker::check_ledger_totals() {
   const std::uint64_t current = core_->current_pages();
   if (sim_.tot_pages() != current || core_->totalram_pages() != current ||
       sim_.populated_count() != current) {
-    report(InvariantId::ledger, "tot_pages=" + n(sim_.tot_pages()) + " current_pages=" +
-                                    n(current) + " totalram_pages=" + n(core_->totalram_pages()) +
-                                    " populated pfns=" + n(sim_.populated_count()));
+    fail(InvariantId::ledger, "tot_pages=", sim_.tot_pages(), " current_pages=", current,
+         " totalram_pages=", core_->totalram_pages(), " populated pfns=", sim_.populated_count());
   }
   // A thread driver counts the pages backends hold in target_unpopulated.
   if (const std::optional<ThreadState> thread = core_->thread_state();
       thread.has_value() && thread->target_unpopulated != sim_.lent_count()) {
-    report(InvariantId::ledger, "target_unpopulated=" + n(thread->target_unpopulated) +
-                                    " but backends hold " + n(sim_.lent_count()) + " pages");
+    fail(InvariantId::ledger, "target_unpopulated=", thread->target_unpopulated,
+         " but backends hold ", sim_.lent_count(), " pages");
   }
 }
 
@@ -377,9 +406,9 @@ void Checker::check_ledger(pfn_t pfn, const PfnState& state, bool ballooned) {
   const bool lent = state.lent != 0;
   const bool in_allocator = state.page_state == PageState::free;
   if (int{populated} + int{ballooned} + int{lent} != 1 || populated != in_allocator) {
-    report(InvariantId::ledger, "pfn " + n(pfn) + " is populated=" + n(populated) +
-                                    " ballooned=" + n(ballooned) + " lent=" + n(lent) +
-                                    " free-in-allocator=" + n(in_allocator));
+    fail(InvariantId::ledger, "pfn ", pfn, " is populated=", std::uint64_t{populated},
+         " ballooned=", std::uint64_t{ballooned}, " lent=", std::uint64_t{lent},
+         " free-in-allocator=", std::uint64_t{in_allocator});
   }
 }
 
@@ -396,32 +425,34 @@ void Checker::check_p2m(pfn_t pfn, const PfnState& state, bool ballooned) {
   const bool pv_lowmem = !translated && !sim_.page_high_mem(pfn);
   if (mfn == kInvalidP2mEntry) {
     if (pv_lowmem && mapped != kInvalidP2mEntry) {
-      report(InvariantId::p2m,
-             "pfn " + n(pfn) + " has no P2M entry but the kernel still maps " + frame_text(mapped));
+      fail(InvariantId::p2m, "pfn ", pfn, " has no P2M entry but the kernel still maps ",
+           Frame{mapped});
     }
     return;
   }
   if (ballooned || state.lent != 0) {
-    report(InvariantId::p2m, std::string(ballooned ? "ballooned" : "lent") + " pfn " + n(pfn) +
-                                 " has a valid P2M entry, " + frame_text(mfn));
+    fail(InvariantId::p2m, ballooned ? "ballooned" : "lent", " pfn ", pfn,
+         " has a valid P2M entry, ", Frame{mfn});
     return;
   }
   const FrameState frame = sim_.frame_valid(mfn) ? sim_.frame_state(mfn - kMfnBase) : FrameState{};
   const pfn_t m2p = frame.m2p == kNoPfn32 ? kInvalidP2mEntry : frame.m2p;
   if (!sim_.frame_valid(mfn) || frame.owner != FrameOwner::self) {
-    report(InvariantId::p2m,
-           "pfn " + n(pfn) + " maps " + frame_text(mfn) + ", which the domain does not own");
+    fail(InvariantId::p2m, "pfn ", pfn, " maps ", Frame{mfn}, ", which the domain does not own");
   } else if (m2p != pfn) {
-    report(InvariantId::p2m, "pfn " + n(pfn) + " maps " + frame_text(mfn) +
-                                 " but the M2P maps that frame to pfn " + n(m2p));
+    fail(InvariantId::p2m, "pfn ", pfn, " maps ", Frame{mfn},
+         " but the M2P maps that frame to pfn ", m2p);
   } else if (pv_lowmem && mapped != mfn) {
-    report(InvariantId::p2m, "pfn " + n(pfn) + " has P2M " + frame_text(mfn) +
-                                 " but the kernel maps " + frame_text(mapped));
+    fail(InvariantId::p2m, "pfn ", pfn, " has P2M ", Frame{mfn}, " but the kernel maps ",
+         Frame{mapped});
   } else if (translated && !sim_.page_high_mem(pfn) && mapped != pfn) {
-    report(InvariantId::p2m,
-           "translated pfn " + n(pfn) + " is populated but the kernel maps " +
-               (mapped == kInvalidP2mEntry ? std::string("nothing") : "gfn " + n(mapped)) +
-               " there");
+    if (mapped == kInvalidP2mEntry) {
+      fail(InvariantId::p2m, "translated pfn ", pfn,
+           " is populated but the kernel maps nothing there");
+    } else {
+      fail(InvariantId::p2m, "translated pfn ", pfn, " is populated but the kernel maps gfn ",
+           mapped, " there");
+    }
   }
 }
 
@@ -439,8 +470,7 @@ bool Checker::check_frame_owned(std::uint64_t frame) {
   if (state.owner != FrameOwner::self) return true;
   const pfn_t pfn = state.m2p == kNoPfn32 ? kInvalidP2mEntry : state.m2p;
   if (pfn < sim_.config().max_pfn && sim_.p2m_entry(pfn) == mfn) return true;
-  report(InvariantId::p2m,
-         "the domain owns " + frame_text(mfn) + " (M2P pfn " + n(pfn) + ") but no pfn maps it");
+  fail(InvariantId::p2m, "the domain owns ", Frame{mfn}, " (M2P pfn ", pfn, ") but no pfn maps it");
   return false;
 }
 
@@ -449,7 +479,7 @@ bool Checker::check_frame_owned(std::uint64_t frame) {
 void Checker::check_list(const ListOp& op) {
   const pfn_t pfn = op.pfn;
   if (pfn >= sim_.config().max_pfn) {
-    report(InvariantId::list, "pfn " + n(pfn) + " beyond max_pfn went through the list");
+    fail(InvariantId::list, "pfn ", pfn, " beyond max_pfn went through the list");
     return;
   }
   list_touched_.push_back(pfn);
@@ -470,14 +500,14 @@ void Checker::check_list(const ListOp& op) {
     return;
   }
   if (op.kind == ListOp::add_head && high && list_low_ > 0) {
-    report(InvariantId::list, "highmem pfn " + n(pfn) + " added at the head, before " +
-                                  n(list_low_) + " lowmem entries");
+    fail(InvariantId::list, "highmem pfn ", pfn, " added at the head, before ", list_low_,
+         " lowmem entries");
   }
   if (op.kind == ListOp::add_tail && !high && list_high_ > 0) {
-    report(InvariantId::list, "lowmem pfn " + n(pfn) + " added at the tail, after " +
-                                  n(list_high_) + " highmem entries");
+    fail(InvariantId::list, "lowmem pfn ", pfn, " added at the tail, after ", list_high_,
+         " highmem entries");
   }
-  if (count != 0) report(InvariantId::list, "pfn " + n(pfn) + " is on the list twice");
+  if (count != 0) fail(InvariantId::list, "pfn ", pfn, " is on the list twice");
   if (count < 255) ++count;
   ++(high ? list_high_ : list_low_);
 }
@@ -486,9 +516,9 @@ void Checker::check_list_totals() {
   const std::uint64_t length = core_->balloon_list_size();
   if (core_->balloon_low() != list_low_ || core_->balloon_high() != list_high_ ||
       core_->balloon_low() + core_->balloon_high() != length) {
-    report(InvariantId::list, "balloon_low=" + n(core_->balloon_low()) + " balloon_high=" +
-                                  n(core_->balloon_high()) + " but the list holds " + n(length) +
-                                  " (" + n(list_low_) + " lowmem, " + n(list_high_) + " highmem)");
+    fail(InvariantId::list, "balloon_low=", core_->balloon_low(),
+         " balloon_high=", core_->balloon_high(), " but the list holds ", length, " (", list_low_,
+         " lowmem, ", list_high_, " highmem)");
   }
 }
 
@@ -523,10 +553,9 @@ void Checker::check_no_partial_return_settled() {
   const std::uint64_t taken = list_takes_ - done.takes_before;
   const std::uint64_t rise = core_->current_pages() - done.current_before;
   if (taken != done.answered || rise != done.answered) {
-    report(InvariantId::no_partial_return,
-           "populate answered " + n(done.answered) + " of " + n(done.asked) + " but " + n(taken) +
-               " pages left the balloon and current_pages rose by " +
-               std::to_string(static_cast<std::int64_t>(rise)));
+    fail(InvariantId::no_partial_return, "populate answered ", done.answered, " of ", done.asked,
+         " but ", taken, " pages left the balloon and current_pages rose by ",
+         Signed{static_cast<std::int64_t>(rise)});
   }
 }
 
@@ -539,9 +568,8 @@ void Checker::check_no_partial_return_extents(const Reservation& reservation) {
       mfn = extent < sim_.config().max_pfn ? sim_.backing_frame(extent) : kInvalidP2mEntry;
     }
     if (sim_.frame_valid(mfn) && sim_.fresh(mfn)) {
-      report(InvariantId::no_partial_return,
-             "decrease_reservation hands back " + frame_text(mfn) +
-                 ", which populate_physmap gave in this step and the guest never used");
+      fail(InvariantId::no_partial_return, "decrease_reservation hands back ", Frame{mfn},
+           ", which populate_physmap gave in this step and the guest never used");
       return;
     }
   }
@@ -610,9 +638,8 @@ void Checker::check_rearm() {
   }
   const std::uint64_t target = effective_target();
   if (core_->current_pages() != target && !sim_.timer_pending()) {
-    report(InvariantId::rearm, "work returned with current_pages=" + n(core_->current_pages()) +
-                                   " effective target=" + n(target) +
-                                   " and no retry timer pending");
+    fail(InvariantId::rearm, "work returned with current_pages=", core_->current_pages(),
+         " effective target=", target, " and no retry timer pending");
   }
 }
 
@@ -622,27 +649,25 @@ void Checker::check_at_or_below_target(std::uint64_t asked) {
   const std::uint64_t current = core_->current_pages();
   const std::uint64_t room = target > current ? target - current : 0;
   if (asked > room) {
-    report(InvariantId::at_or_below_target, "populate asks for " + n(asked) +
-                                                " extents with current_pages=" + n(current) +
-                                                " and effective target=" + n(target));
+    fail(InvariantId::at_or_below_target, "populate asks for ", asked,
+         " extents with current_pages=", current, " and effective target=", target);
   }
 }
 
 // at-or-below-target: the reservation never exceeds max_pages.
 void Checker::check_max_pages() {
   if (sim_.tot_pages() > sim_.max_pages()) {
-    report(InvariantId::at_or_below_target,
-           "tot_pages=" + n(sim_.tot_pages()) + " exceeds max_pages=" + n(sim_.max_pages()));
+    fail(InvariantId::at_or_below_target, "tot_pages=", sim_.tot_pages(),
+         " exceeds max_pages=", sim_.max_pages());
   }
 }
 
 // batch: every hypercall fits in frame_list.
 void Checker::check_batch(MemoryOp op, std::uint64_t extents) {
   if (extents > kFrameListEntries) {
-    report(InvariantId::batch,
-           std::string(op == MemoryOp::populate_physmap ? "populate_physmap"
-                                                        : "decrease_reservation") +
-               " carries " + n(extents) + " extents, more than " + n(kFrameListEntries));
+    fail(InvariantId::batch,
+         op == MemoryOp::populate_physmap ? "populate_physmap" : "decrease_reservation",
+         " carries ", extents, " extents, more than ", kFrameListEntries);
   }
 }
 
@@ -653,15 +678,15 @@ bool Checker::check_progress(MemoryOp op) {
   if (!in_work_) return false;
   ++work_hypercalls_;
   if (op == MemoryOp::populate_physmap && populate_failed_) {
-    livelock_reason_ =
-        "the work run asked to populate again at once after an error answer, with the "
-        "target unchanged (hypercall " +
-        n(work_hypercalls_) + " of the run)";
+    join_into(livelock_reason_,
+              "the work run asked to populate again at once after an error answer, with the "
+              "target unchanged (hypercall ",
+              work_hypercalls_, " of the run)");
     return true;
   }
   if (work_hypercalls_ > work_budget_) {
-    livelock_reason_ = "one work run issued " + n(work_hypercalls_) +
-                       " hypercalls, over its budget of " + n(work_budget_);
+    join_into(livelock_reason_, "one work run issued ", work_hypercalls_,
+              " hypercalls, over its budget of ", work_budget_);
     return true;
   }
   return false;

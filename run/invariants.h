@@ -117,6 +117,10 @@ class Checker {
   };
 
   void report(InvariantId id, std::string detail);
+  // report() with the detail joined from `parts` (text, counts, frames), built only
+  // here: see invariants.cc.
+  template <class... Parts>
+  [[gnu::noinline, gnu::cold]] void fail(InvariantId id, Parts... parts);
   void drain_journal();
 
   // One function per invariant.

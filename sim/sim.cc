@@ -137,11 +137,54 @@ FrameState Sim::boot_frame(std::uint64_t frame) const {
   return state;
 }
 
+// A page of boot states, as boot_pfn and boot_frame give them one by one, with the
+// scramble's product stepped by an addition: a page is made for one write, and the
+// modulo per entry was most of what making it cost.
+void Sim::fill_boot_pfns(pfn_t first, PfnState* entries, std::uint64_t count) const {
+  std::uint64_t i = 0;
+  if (first < config_.nr_pages) {
+    const std::uint64_t step = scramble_step_ % boot_frames_;
+    std::uint64_t k = frame_of(first);
+    for (; i < count && first + i < config_.nr_pages; ++i) {
+      const pfn_t pfn = first + i;
+      PfnState& state = entries[i];
+      state = PfnState{};
+      state.p2m = kMfnBase + k;
+      if (!page_high_mem(pfn)) state.mapped = config_.auto_translated ? pfn : state.p2m;
+      state.page_state = PageState::free;
+      k += step;
+      if (k >= boot_frames_) k -= boot_frames_;
+    }
+  }
+  for (; i < count; ++i) entries[i] = PfnState{};
+}
+
+void Sim::fill_boot_frames(std::uint64_t first, FrameState* entries, std::uint64_t count) const {
+  std::uint64_t i = 0;
+  if (first < boot_frames_) {
+    const std::uint64_t step = unscramble_step_ % boot_frames_;
+    std::uint64_t k = first * unscramble_step_ % boot_frames_;
+    for (; i < count && first + i < boot_frames_; ++i) {
+      FrameState& state = entries[i];
+      state = FrameState{};
+      if (k < config_.nr_pages) {
+        state.owner = FrameOwner::self;
+        state.m2p = static_cast<std::uint32_t>(k);
+      } else if (k >= config_.nr_pages + config_.host_free) {
+        state.owner = FrameOwner::other;
+      }
+      k += step;
+      if (k >= boot_frames_) k -= boot_frames_;
+    }
+  }
+  for (; i < count; ++i) entries[i] = FrameState{};
+}
+
 // The entry to write, listed as touched the first time.
 PfnState& Sim::pfn_entry(pfn_t pfn) {
   PfnState& state =
       pfns_.at(pfn, [this](std::uint64_t first, PfnState* entries, std::uint64_t count) {
-        for (std::uint64_t i = 0; i < count; ++i) entries[i] = boot_pfn(first + i);
+        fill_boot_pfns(first, entries, count);
       });
   if (state.touched == 0) {
     state.touched = 1;
@@ -153,7 +196,7 @@ PfnState& Sim::pfn_entry(pfn_t pfn) {
 FrameState& Sim::frame_entry(std::uint64_t frame) {
   FrameState& state =
       frames_.at(frame, [this](std::uint64_t first, FrameState* entries, std::uint64_t count) {
-        for (std::uint64_t i = 0; i < count; ++i) entries[i] = boot_frame(first + i);
+        fill_boot_frames(first, entries, count);
       });
   if (state.touched == 0) {
     state.touched = 1;

@@ -251,6 +251,9 @@ class Sim final : public Env {
   std::uint64_t frame_of(std::uint64_t k) const { return k * scramble_step_ % boot_frames_; }
   PfnState boot_pfn(pfn_t pfn) const;
   FrameState boot_frame(std::uint64_t frame) const;
+  // boot_pfn and boot_frame of [first, first + count), for a new page of the tables.
+  void fill_boot_pfns(pfn_t first, PfnState* entries, std::uint64_t count) const;
+  void fill_boot_frames(std::uint64_t first, FrameState* entries, std::uint64_t count) const;
   PfnState& pfn_entry(pfn_t pfn);
   FrameState& frame_entry(std::uint64_t frame);
 

@@ -4,6 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
+#include <random>
+#include <vector>
+
+#include "driver/balloon_list.h"
 #include "tests/test_support.h"
 
 namespace balloonbench::testing {
@@ -18,6 +23,60 @@ using events::run_work;
 using events::set_target;
 using events::tick;
 using events::timer_late;
+
+// The list the ports keep their ballooned pages on: every operation, through the
+// ring's growth and its wrapping at either end, gives what a std::deque given the
+// same operations holds, and journals what it did.
+TEST(BalloonListRing, AgreesWithADequeThroughGrowthAndWrapping) {
+  BalloonList list;
+  std::vector<ListOp> journal;
+  list.set_journal(&journal);
+  std::deque<pfn_t> model;
+  std::mt19937_64 random(7);
+  std::size_t operations = 0;
+  for (int round = 0; round < 20000; ++round) {
+    const pfn_t pfn = random() % 100000;
+    switch (random() % 5) {
+      case 0:
+      case 1:
+        list.add_head(pfn);
+        model.push_front(pfn);
+        ++operations;
+        break;
+      case 2:
+        list.add_tail(pfn);
+        model.push_back(pfn);
+        ++operations;
+        break;
+      default: {
+        pfn_t taken = 0;
+        const bool got = list.take_head(taken);
+        ASSERT_EQ(got, !model.empty()) << round;
+        if (got) {
+          ASSERT_EQ(taken, model.front()) << round;
+          model.pop_front();
+          ++operations;
+        }
+      }
+    }
+    ASSERT_EQ(list.size(), model.size()) << round;
+    ASSERT_EQ(list.empty(), model.empty()) << round;
+    if (round % 97 == 0) {
+      for (std::size_t i = 0; i < model.size(); ++i) ASSERT_EQ(list.at(i), model[i]) << round;
+    }
+  }
+  // Grown past its first capacity many times; then drained from the head.
+  EXPECT_GT(model.size(), 1000U);
+  for (; !model.empty(); model.pop_front(), ++operations) {
+    pfn_t taken = 0;
+    ASSERT_TRUE(list.take_head(taken));
+    ASSERT_EQ(taken, model.front());
+  }
+  pfn_t none = 0;
+  EXPECT_FALSE(list.take_head(none));
+  EXPECT_TRUE(list.empty());
+  EXPECT_EQ(journal.size(), operations);
+}
 
 // §1.2 Boot.
 

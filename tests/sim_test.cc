@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "run/diff.h"
@@ -228,6 +229,71 @@ TEST(Sim, FrameNumbersAreScatteredAndDeterministic) {
       any_offset_differs = true;
   }
   EXPECT_TRUE(any_offset_differs);
+}
+
+// The tables make a page of entries on its first write and fill it with the boot
+// state the untouched entries had (Sim::fill_boot_pfns, fill_boot_frames): after a
+// write in every page of pfns and a populate and a decrease that touch frames all
+// over the host, every other pfn and frame reads as in a Sim nothing wrote. Sizes are
+// not multiples of a page, highmem starts mid-page, and the host has other guests.
+TEST(Sim, APageMadeOnItsFirstWriteHoldsTheBootStateOfItsOtherEntries) {
+  for (const bool translated : {false, true}) {
+    Config config;
+    config.max_pfn = 1000;
+    config.nr_pages = 701;
+    config.max_low_pfn = translated ? 1000 : 900;
+    config.auto_translated = translated;
+    config.max_pages = 1000;
+    config.host_free = 333;
+    config.host_other = 77;
+    NullSimObserver observer;
+    const Sim fresh(config, observer);
+    Sim written(config, observer);
+    std::vector<bool> pfn_written(config.max_pfn, false);
+    for (pfn_t pfn = 3; pfn < config.nr_pages; pfn += 256) {
+      ASSERT_TRUE(written.set_phys_to_machine(pfn, written.pfn_to_mfn(pfn)));
+      pfn_written[pfn] = true;
+    }
+    std::vector<std::uint64_t> populated{800, 801, 802, 803, 804, 805, 806, 807, 808, 809};
+    Reservation populate{populated.data(), populated.size(), 0};
+    ASSERT_EQ(written.memory_op(MemoryOp::populate_physmap, populate), 10);
+    // A PV guest's extents come back holding the frames; a translated guest's P2M does.
+    std::vector<std::uint64_t> frames_written;
+    for (const std::uint64_t extent : populated) {
+      const mfn_t mfn = translated ? written.backing_frame(extent) : extent;
+      ASSERT_TRUE(written.frame_valid(mfn));
+      frames_written.push_back(mfn - kMfnBase);
+    }
+    for (pfn_t pfn = 800; pfn < 810; ++pfn) pfn_written[pfn] = true;
+    std::vector<std::uint64_t> released;
+    for (const pfn_t pfn : {10, 400, 650}) {
+      released.push_back(translated ? pfn : written.pfn_to_mfn(pfn));
+      frames_written.push_back(written.backing_frame(pfn) - kMfnBase);
+      pfn_written[pfn] = true;
+    }
+    Reservation decrease{released.data(), released.size(), 0};
+    ASSERT_EQ(written.memory_op(MemoryOp::decrease_reservation, decrease), 3);
+    for (pfn_t pfn = 0; pfn < config.max_pfn; ++pfn) {
+      if (pfn_written[pfn]) continue;
+      const PfnState want = fresh.pfn_state(pfn);
+      const PfnState got = written.pfn_state(pfn);
+      EXPECT_EQ(got.p2m, want.p2m) << "pfn " << pfn << " translated " << translated;
+      EXPECT_EQ(got.mapped, want.mapped) << "pfn " << pfn << " translated " << translated;
+      EXPECT_EQ(got.page_state, want.page_state) << "pfn " << pfn;
+      EXPECT_EQ(got.lent, want.lent) << "pfn " << pfn;
+    }
+    std::size_t other_frames = 0;
+    for (std::uint64_t frame = 0; frame < fresh.total_frames(); ++frame) {
+      if (std::find(frames_written.begin(), frames_written.end(), frame) != frames_written.end())
+        continue;
+      const FrameState want = fresh.frame_state(frame);
+      const FrameState got = written.frame_state(frame);
+      EXPECT_EQ(got.owner, want.owner) << "frame " << frame << " translated " << translated;
+      EXPECT_EQ(got.m2p, want.m2p) << "frame " << frame << " translated " << translated;
+      if (want.owner == FrameOwner::other) ++other_frames;
+    }
+    EXPECT_EQ(other_frames, 77U);
+  }
 }
 
 TEST(Sim, HealGivesTheHostEnoughForTheTargetWithinMaxPages) {
