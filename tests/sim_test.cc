@@ -266,7 +266,7 @@ TEST(Sim, APageMadeOnItsFirstWriteHoldsTheBootStateOfItsOtherEntries) {
     }
     for (pfn_t pfn = 800; pfn < 810; ++pfn) pfn_written[pfn] = true;
     std::vector<std::uint64_t> released;
-    for (const pfn_t pfn : {10, 400, 650}) {
+    for (const pfn_t pfn : {pfn_t{10}, pfn_t{400}, pfn_t{650}}) {
       released.push_back(translated ? pfn : written.pfn_to_mfn(pfn));
       frames_written.push_back(written.backing_frame(pfn) - kMfnBase);
       pfn_written[pfn] = true;
