@@ -50,8 +50,8 @@ rate() {  # rate BUILD NAME VARIANT: executions per second of BUILD/fuzz/NAME on
     -print_final_stats=1 -artifact_prefix="$work/" "${flags[@]}" "$work/corpus" >"$work/$2.log" 2>&1
   grep -aoE '^stat::average_exec_per_sec: *[0-9]+' "$work/$2.log" | grep -oE '[0-9]+$' | tail -n 1
 }
-median() {  # median of the numbers on stdin, "?" when there are none
-  sort -n | awk '{ v[NR] = $1 } END {
+median_of() {  # median_of BUILD_INDEX MEASURE_INDEX: its rounds' median, "?" for none
+  tr ' ' '\n' <<<"${results["$1 $2"]}" | grep -E '^[0-9]+$' | sort -n | awk '{ v[NR] = $1 } END {
     if (NR == 0) { print "?"; exit }
     print (NR % 2 == 1) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }
@@ -79,12 +79,11 @@ for ((b = 0; b < ${#builds[@]}; ++b)); do
     echo "median of $rounds round(s), ${builds[$b]}:"
     for ((m = 0; m < ${#measures[@]}; ++m)); do
       read -r name _ shown <<<"${measures[$m]}"
-      printf '  %-16s %-9s %12s\n' "$name" "$shown" \
-        "$(tr ' ' '\n' <<<"${results["$b $m"]}" | grep -E '^[0-9]+$' | median)"
+      printf '  %-16s %-9s %12s\n' "$name" "$shown" "$(median_of "$b" "$m")"
     done
   fi
-  events=$(tr ' ' '\n' <<<"${results["$b 0"]}" | grep -E '^[0-9]+$' | median)
-  baseline=$(tr ' ' '\n' <<<"${results["$b 2"]}" | grep -E '^[0-9]+$' | median)
+  events=$(median_of "$b" 0)
+  baseline=$(median_of "$b" 2)
   if [[ $events =~ ^[0-9]+$ && $baseline =~ ^[0-9]+$ && $events -gt 0 ]]; then
     awk -v e="$events" -v b="$baseline" -v w="${builds[$b]}" -v many="$((${#builds[@]} > 1))" \
       'BEGIN { printf "empty_baseline / balloon_events (fixed)%s: %.0fx\n", many ? " in " w : "", b / e }'

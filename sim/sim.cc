@@ -116,18 +116,26 @@ void Sim::reset(const Config& config) {
 // lowmem directly (a PV guest's PTEs name the frame, a translated guest's the guest
 // frame number) and every populated page starts free in the allocator.
 PfnState Sim::boot_pfn(pfn_t pfn) const {
+  return pfn < config_.nr_pages ? populated_at_boot(pfn, frame_of(pfn)) : PfnState{};
+}
+
+FrameState Sim::boot_frame(std::uint64_t frame) const {
+  return frame < boot_frames_ ? boot_frame_at(place_of(frame)) : FrameState{};
+}
+
+// A populated pfn booted with the k-th boot frame.
+PfnState Sim::populated_at_boot(pfn_t pfn, std::uint64_t k) const {
   PfnState state;
-  if (pfn >= config_.nr_pages) return state;
-  state.p2m = kMfnBase + frame_of(pfn);
+  state.p2m = kMfnBase + k;
   if (!page_high_mem(pfn)) state.mapped = config_.auto_translated ? pfn : state.p2m;
   state.page_state = PageState::free;
   return state;
 }
 
-FrameState Sim::boot_frame(std::uint64_t frame) const {
+// The k-th frame of the boot order: the guest's first, then the free ones, then the
+// other guests'.
+FrameState Sim::boot_frame_at(std::uint64_t k) const {
   FrameState state;
-  if (frame >= boot_frames_) return state;
-  const std::uint64_t k = frame * unscramble_step_ % boot_frames_;
   if (k < config_.nr_pages) {
     state.owner = FrameOwner::self;
     state.m2p = static_cast<std::uint32_t>(k);
@@ -144,14 +152,8 @@ void Sim::fill_boot_pfns(pfn_t first, PfnState* entries, std::uint64_t count) co
   std::uint64_t i = 0;
   if (first < config_.nr_pages) {
     const std::uint64_t step = scramble_step_ % boot_frames_;
-    std::uint64_t k = frame_of(first);
-    for (; i < count && first + i < config_.nr_pages; ++i) {
-      const pfn_t pfn = first + i;
-      PfnState& state = entries[i];
-      state = PfnState{};
-      state.p2m = kMfnBase + k;
-      if (!page_high_mem(pfn)) state.mapped = config_.auto_translated ? pfn : state.p2m;
-      state.page_state = PageState::free;
+    for (std::uint64_t k = frame_of(first); i < count && first + i < config_.nr_pages; ++i) {
+      entries[i] = populated_at_boot(first + i, k);
       k += step;
       if (k >= boot_frames_) k -= boot_frames_;
     }
@@ -163,16 +165,8 @@ void Sim::fill_boot_frames(std::uint64_t first, FrameState* entries, std::uint64
   std::uint64_t i = 0;
   if (first < boot_frames_) {
     const std::uint64_t step = unscramble_step_ % boot_frames_;
-    std::uint64_t k = first * unscramble_step_ % boot_frames_;
-    for (; i < count && first + i < boot_frames_; ++i) {
-      FrameState& state = entries[i];
-      state = FrameState{};
-      if (k < config_.nr_pages) {
-        state.owner = FrameOwner::self;
-        state.m2p = static_cast<std::uint32_t>(k);
-      } else if (k >= config_.nr_pages + config_.host_free) {
-        state.owner = FrameOwner::other;
-      }
+    for (std::uint64_t k = place_of(first); i < count && first + i < boot_frames_; ++i) {
+      entries[i] = boot_frame_at(k);
       k += step;
       if (k >= boot_frames_) k -= boot_frames_;
     }

@@ -249,8 +249,14 @@ class Sim final : public Env {
   // first nr_pages of them back pfns 0, 1, ..., then come the free frames and other
   // guests' frames. Frames the host grew later start free.
   std::uint64_t frame_of(std::uint64_t k) const { return k * scramble_step_ % boot_frames_; }
+  // The inverse: a boot frame's place k in the boot order.
+  std::uint64_t place_of(std::uint64_t frame) const {
+    return frame * unscramble_step_ % boot_frames_;
+  }
   PfnState boot_pfn(pfn_t pfn) const;
   FrameState boot_frame(std::uint64_t frame) const;
+  PfnState populated_at_boot(pfn_t pfn, std::uint64_t k) const;
+  FrameState boot_frame_at(std::uint64_t k) const;
   // boot_pfn and boot_frame of [first, first + count), for a new page of the tables.
   void fill_boot_pfns(pfn_t first, PfnState* entries, std::uint64_t count) const;
   void fill_boot_frames(std::uint64_t first, FrameState* entries, std::uint64_t count) const;

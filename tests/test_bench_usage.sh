@@ -26,7 +26,16 @@ refused "speed.sh with --rounds x" bash "$speed" "$work" 5 --rounds x
 refused "speed.sh with --rounds and no value" bash "$speed" "$work" --rounds
 refused "speed.sh with an unknown option" bash "$speed" "$work" --bogus
 refused "speed.sh on a build without libFuzzer targets" bash "$speed" "$work" 1
-refused "speed.sh --against a build without libFuzzer targets" bash "$speed" "$work" 1 --against "$work"
+# A build whose targets are there (stand-ins that are never run: the check comes
+# first), against one whose are not: the refusal names the second.
+mkdir -p "$work/build/fuzz"
+printf '#!/bin/sh\nexit 1\n' >"$work/build/fuzz/balloon_events"
+cp "$work/build/fuzz/balloon_events" "$work/build/fuzz/empty_baseline"
+chmod +x "$work/build/fuzz/balloon_events" "$work/build/fuzz/empty_baseline"
+refused "speed.sh --against a build without libFuzzer targets" \
+  bash "$speed" "$work/build" 1 --against "$work/other"
+grep -q "$work/other has no libFuzzer targets" "$work/err" ||
+  fail "speed.sh --against: the refusal does not name the second build: $(cat "$work/err")"
 refused "ci/bench with an unknown argument" bash "$root/ci/bench" --bogus
 refused "ci/bench with --rounds and no value" bash "$root/ci/bench" --speed --rounds
 refused "ci/bench with --out and no value" bash "$root/ci/bench" --tte --out
