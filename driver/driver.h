@@ -124,6 +124,17 @@ class Driver {
 
   // Route every balloon list operation to `journal` (nullptr to stop).
   virtual void set_list_journal(std::vector<ListOp>* journal) = 0;
+
+  // A copy of this driver over the same Env, its journal detached, or nullptr. Only a
+  // driver whose balloon_init reads the Env and writes nothing to it offers one: a
+  // copy made right after balloon_init is then the whole of a boot, which the World
+  // keeps to start the next run of the same boot from (World::reset).
+  virtual std::unique_ptr<Driver> copy_booted() const { return nullptr; }
+
+ protected:
+  Driver() = default;
+  Driver(const Driver&) = default;
+  Driver& operator=(const Driver&) = delete;
 };
 
 // The driver of `variant` over `env`. A mutation other than none must belong to the

@@ -318,6 +318,20 @@ void Checker::boot_check() {
   list_touched_.clear();
 }
 
+void Checker::save_boot(Booted& booted) const {
+  booted.in_list_.copy_from(in_list_);
+  booted.list_low_ = list_low_;
+  booted.list_high_ = list_high_;
+}
+
+void Checker::restore_boot(const Driver& core, bool enabled, const Booted& booted) {
+  reset(core, enabled);
+  if (!enabled_) return;
+  in_list_.copy_from(booted.in_list_);
+  list_low_ = booted.list_low_;
+  list_high_ = booted.list_high_;
+}
+
 void Checker::memory_online(pfn_t first, std::uint64_t pages) {
   if (enabled_) in_list_.grow(first + pages);
 }

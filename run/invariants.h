@@ -60,6 +60,26 @@ class Checker {
   void check_converge();
   // After boot: the totals, and the list as balloon_init built it.
   void boot_check();
+
+  // What a boot leaves in the checker once boot_check passed: the list as the journal
+  // told it. With the driver's copy (Driver::copy_booted) it is the whole of a clean
+  // boot, which World::reset starts other runs of the same boot from.
+  struct ListEntry {
+    std::uint8_t count;
+    std::uint8_t moved;
+  };
+  class Booted {
+   private:
+    friend class Checker;
+    LazyTable<ListEntry, 10> in_list_;
+    std::uint64_t list_low_ = 0;
+    std::uint64_t list_high_ = 0;
+  };
+  // Call after a boot_check that found nothing, with the journal drained.
+  void save_boot(Booted& booted) const;
+  // reset(core, enabled), then the state save_boot saw; `core` is a copy of the
+  // driver that booted.
+  void restore_boot(const Driver& core, bool enabled, const Booted& booted);
   // Memory hotplug onlined pfns [first, first + pages): the list may hold them.
   void memory_online(pfn_t first, std::uint64_t pages);
   // The state checks over every pfn the run touched since boot (the simulation's
@@ -151,10 +171,6 @@ class Checker {
   // The balloon list as the journal tells it: how often each pfn is on it (at most
   // 255), for pfns below max_pfn, and whether the list moved it since boot (then it
   // is in list_moved_, once, for epilogue_check).
-  struct ListEntry {
-    std::uint8_t count;
-    std::uint8_t moved;
-  };
   LazyTable<ListEntry, 10> in_list_;
   std::vector<pfn_t> list_moved_;
   std::vector<pfn_t> epilogue_pfns_;           // epilogue_check's scratch list

@@ -37,6 +37,8 @@ struct RunStats {
   std::uint64_t in_flight_actions = 0;
   std::uint64_t hard_limit_latches = 0;  // legacy: the work ran into a latched limit
   std::uint64_t memory_added = 0;        // regions memory hotplug added (mainline)
+
+  bool operator==(const RunStats&) const = default;
 };
 
 class Recorder {

@@ -76,7 +76,7 @@ World::World(const Config& config, const WorldOptions& options)
       driver_(make_driver(sim_, options.variant, options.mutation, sim_.config().memory_hotplug)),
       checker_(sim_, *driver_, options.checks),
       recorder_(options.trace, sim_, *driver_, checker_) {
-  boot(config, options);
+  boot(config, options, nullptr);
 }
 
 void World::reset(const Config& config, const WorldOptions& options) {
@@ -85,8 +85,15 @@ void World::reset(const Config& config, const WorldOptions& options) {
   driver_->set_list_journal(nullptr);
   driver_.reset();
   sim_.reset(guest_for(config, options.variant));
-  driver_ = make_driver(sim_, options.variant, options.mutation, sim_.config().memory_hotplug);
-  checker_.reset(*driver_, options.checks);
+  const Booted* const booted = kept_boot(config, options);
+  boot_was_kept_ = booted != nullptr;
+  if (booted != nullptr) {
+    driver_ = booted->driver->copy_booted();
+    checker_.restore_boot(*driver_, options.checks, booted->checker);
+  } else {
+    driver_ = make_driver(sim_, options.variant, options.mutation, sim_.config().memory_hotplug);
+    checker_.reset(*driver_, options.checks);
+  }
   // The recorder holds the core by reference; a new one is the reset.
   recorder_.~Recorder();
   new (&recorder_) Recorder(options.trace, sim_, *driver_, checker_);
@@ -106,19 +113,55 @@ void World::reset(const Config& config, const WorldOptions& options) {
   step_abandoned_ = false;
   step_open_ = false;
   busy_ = false;
-  boot(config, options);
+  boot(config, options, booted);
 }
 
-void World::boot(const Config& /*asked*/, const WorldOptions& options) {
+// The boot's slot in booted_: its fields hashed a word at a time (FNV-1a's prime).
+std::size_t World::slot_of(const BootKey& key) {
+  const Config& c = key.config;
+  std::uint64_t h = 0;
+  for (const std::uint64_t part :
+       {c.max_pfn, c.nr_pages, c.max_low_pfn, c.max_pages, c.host_free, c.host_other,
+        std::uint64_t{c.auto_translated} | std::uint64_t{c.contract_breaks} << 1 |
+            std::uint64_t{c.memory_hotplug} << 2 | std::uint64_t{key.checks} << 3,
+        static_cast<std::uint64_t>(key.variant), static_cast<std::uint64_t>(key.mutation)}) {
+    h = (h ^ part) * 0x100000001b3ULL;
+  }
+  return static_cast<std::size_t>((h ^ (h >> 32)) % kBootsKept);
+}
+
+const World::Booted* World::kept_boot(const Config& config, const WorldOptions& options) const {
+  if (options.trace != nullptr || sim_.shares_host() || booted_.empty()) return nullptr;
+  const BootKey key{config, options.variant, options.mutation, options.checks};
+  const Booted& slot = booted_[slot_of(key)];
+  return slot.driver != nullptr && slot.key == key ? &slot : nullptr;
+}
+
+void World::keep_boot(const Config& config, const WorldOptions& options) {
+  if (options.trace != nullptr || sim_.shares_host() || !checker_.violations().empty()) return;
+  std::unique_ptr<Driver> copy = driver_->copy_booted();
+  if (copy == nullptr) return;
+  if (booted_.empty()) booted_.resize(kBootsKept);
+  const BootKey key{config, options.variant, options.mutation, options.checks};
+  Booted& slot = booted_[slot_of(key)];
+  slot.key = key;
+  slot.driver = std::move(copy);
+  checker_.save_boot(slot.checker);
+}
+
+void World::boot(const Config& asked, const WorldOptions& options, const Booted* booted) {
   const Config& config = sim_.config();
   full_scan_ = options.full_scan;
   text_rules_ = text_rules(options.variant);
   driver_->set_list_journal(checker_.journal());
   recorder_.config(config, options.variant, options.mutation);
-  driver_->balloon_init(config.max_pfn, config.nr_pages);
+  if (booted == nullptr) driver_->balloon_init(config.max_pfn, config.nr_pages);
   checker_.target_written();  // the boot target
   checker_.begin_step(Phase::boot, 0);
-  checker_.boot_check();
+  if (booted == nullptr) {
+    checker_.boot_check();
+    keep_boot(asked, options);
+  }
   end_step();
 }
 

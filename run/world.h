@@ -4,8 +4,8 @@
 // catalogue; World::finish runs the liveness epilogue (heal, two seconds of virtual
 // time, `converge`) and the epilogue check over what the run touched. World::reset
 // starts the next run in place, so that a run costs what it touches, not the size of
-// its guest. Every consumer (fuzz targets, properties, the replay tool, benchmarks)
-// drives runs through here.
+// its guest, and from a boot it kept when it has one. Every consumer (fuzz targets,
+// properties, the replay tool, benchmarks) drives runs through here.
 #pragma once
 
 #include <array>
@@ -141,6 +141,9 @@ class World final : private SimObserver {
 
   const Sim& sim() const { return sim_; }
   const Driver& core() const { return *driver_; }
+  // Whether this run started from a boot the World kept (see booted_) instead of
+  // booting.
+  bool boot_was_kept() const { return boot_was_kept_; }
   const Checker& checker() const { return checker_; }
   StateSnapshot snapshot() const { return recorder_.snapshot(); }
   std::size_t lent_vectors() const { return lent_.size(); }
@@ -153,7 +156,36 @@ class World final : private SimObserver {
     std::uint64_t value;
   };
 
-  void boot(const Config& config, const WorldOptions& options);
+  // A clean boot as the driver and the checker were right after boot_check: a later
+  // run of the same boot starts from copies of them instead of booting again, in a
+  // fraction of the time a boot of thousands of ballooned pages takes. Kept only for
+  // a driver that offers Driver::copy_booted, in runs without a trace, for a guest
+  // with the host to itself (no bank). The boots kept are a table of kBootsKept slots
+  // indexed by the boot's hash; a new boot takes the place of the one in its slot,
+  // reusing its memory, so that once the slots are full keeping a boot frees about as
+  // many blocks as it allocates (libFuzzer runs an input a second time, as a leak
+  // suspect, whenever its execution allocated more blocks than it freed).
+  struct BootKey {
+    Config config;
+    Variant variant = Variant::fixed;
+    Mutation mutation = Mutation::none;
+    bool checks = true;
+    bool operator==(const BootKey&) const = default;
+  };
+  static std::size_t slot_of(const BootKey& key);
+  struct Booted {
+    BootKey key;
+    std::unique_ptr<Driver> driver;  // nullptr: the slot is empty
+    Checker::Booted checker;
+  };
+  static constexpr std::size_t kBootsKept = 512;
+
+  // The kept boot of `config` and `options`, or nullptr.
+  const Booted* kept_boot(const Config& config, const WorldOptions& options) const;
+  void keep_boot(const Config& config, const WorldOptions& options);
+  // Boots the guest, or takes it as `booted` left it (the driver and the checker
+  // already copied from it).
+  void boot(const Config& config, const WorldOptions& options, const Booted* booted);
   void apply(const Event& event);
   void apply_entry_point(const Event& event);
   void apply_host(const Event& event);
@@ -228,6 +260,8 @@ class World final : private SimObserver {
   bool step_abandoned_ = false;
   bool step_open_ = false;
   bool busy_ = false;
+  std::vector<Booted> booted_;  // kBootsKept slots once a boot was kept
+  bool boot_was_kept_ = false;
 };
 
 struct RunResult {

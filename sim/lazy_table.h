@@ -8,6 +8,7 @@
 // back their memory, so a run's cost follows what it touched, not the guest's size.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -26,6 +27,19 @@ class LazyTable {
     for (const std::uint64_t page : used_) directory_[page] = nullptr;
     used_.clear();
     directory_.assign(pages_for(size), nullptr);
+  }
+  // Become what `other` is: its range, and its written pages in the order they were
+  // written, reusing this table's memory.
+  void copy_from(const LazyTable& other) {
+    for (const std::uint64_t page : used_) directory_[page] = nullptr;
+    used_.clear();
+    directory_.assign(other.directory_.size(), nullptr);
+    for (std::size_t slot = 0; slot < other.used_.size(); ++slot) {
+      if (pool_.size() <= slot) pool_.push_back(std::make_unique<T[]>(kPageEntries));
+      std::copy(other.pool_[slot].get(), other.pool_[slot].get() + kPageEntries, pool_[slot].get());
+      directory_[other.used_[slot]] = pool_[slot].get();
+      used_.push_back(other.used_[slot]);
+    }
   }
   // Cover indices [0, size) too, keeping what is there.
   void grow(std::uint64_t size) {

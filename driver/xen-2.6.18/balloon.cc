@@ -5,6 +5,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 
 #include "driver/parse.h"
 #include "driver/port_kernel.h"
@@ -18,6 +19,12 @@ std::uint64_t pages_to_kb(std::uint64_t pages) { return pages << (kPageShift - 1
 
 BalloonCore::BalloonCore(Env& env, Variant variant, Mutation mutation)
     : env_(env), variant_(variant), mutation_(mutation), frame_list_(kFrameListEntries) {}
+
+std::unique_ptr<Driver> BalloonCore::copy_booted() const {
+  auto copy = std::make_unique<BalloonCore>(*this);
+  copy->set_list_journal(nullptr);
+  return copy;
+}
 
 std::vector<pfn_t> BalloonCore::balloon_list_pages() const {
   std::vector<pfn_t> pages(ballooned_pages_.size());

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -72,6 +73,8 @@ class BalloonCore final : public Driver {
   void set_list_journal(std::vector<ListOp>* journal) override {
     ballooned_pages_.set_journal(journal);
   }
+  // balloon_init asks the Env which pfns are highmem and nothing else.
+  std::unique_ptr<Driver> copy_booted() const override;
 
  private:
   void balloon_append(pfn_t pfn);
