@@ -50,6 +50,15 @@ class BalloonList {
   // The i-th page from the head (balloon_first_page / balloon_next_page), i < size().
   pfn_t at(std::size_t i) const { return ring_[(head_ + i) & mask()]; }
 
+  // Hold what `other` holds, in the same places, keeping this list's journal (and its
+  // memory, when it is large enough). Not an operation of the list: nothing is
+  // journalled.
+  void assign_pages(const BalloonList& other) {
+    ring_ = other.ring_;
+    head_ = other.head_;
+    size_ = other.size_;
+  }
+
   // Attach (or detach with nullptr) a journal that receives every operation.
   void set_journal(std::vector<ListOp>* journal) { journal_ = journal; }
 

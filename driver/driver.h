@@ -130,6 +130,10 @@ class Driver {
   // copy made right after balloon_init is then the whole of a boot, which the World
   // keeps to start the next run of the same boot from (World::reset).
   virtual std::unique_ptr<Driver> copy_booted() const { return nullptr; }
+  // Become what `booted` is, in place, keeping this driver's journal and reusing its
+  // memory: `booted` is a driver of the same kind (variant and mutation) over the same
+  // Env. False, and nothing changed, when it is not.
+  virtual bool assign_booted(const Driver& /*booted*/) { return false; }
 
  protected:
   Driver() = default;

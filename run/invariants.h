@@ -69,6 +69,10 @@ class Checker {
     std::uint8_t moved;
   };
   class Booted {
+   public:
+    // Memory for a list spread over up to `pages` pages of 1,024 pfns.
+    void reserve(std::size_t pages) { in_list_.reserve(pages); }
+
    private:
     friend class Checker;
     LazyTable<ListEntry, 10> in_list_;

@@ -81,14 +81,16 @@ World::World(const Config& config, const WorldOptions& options)
 
 void World::reset(const Config& config, const WorldOptions& options) {
   if (const std::string why = validate(config); !why.empty()) throw std::invalid_argument(why);
-  // The old core goes first: a source driver gives the kernel shim back on the way.
   driver_->set_list_journal(nullptr);
-  driver_.reset();
-  sim_.reset(guest_for(config, options.variant));
   const Booted* const booted = kept_boot(config, options);
   boot_was_kept_ = booted != nullptr;
+  // The old core goes first, unless it becomes the kept one in place (reusing its
+  // memory): a source driver gives the kernel shim back on the way.
+  if (booted == nullptr || !driver_->assign_booted(*booted->driver)) driver_.reset();
+  sim_.reset(guest_for(config, options.variant));
+  reused_ = true;
   if (booted != nullptr) {
-    driver_ = booted->driver->copy_booted();
+    if (driver_ == nullptr) driver_ = booted->driver->copy_booted();
     checker_.restore_boot(*driver_, options.checks, booted->checker);
   } else {
     driver_ = make_driver(sim_, options.variant, options.mutation, sim_.config().memory_hotplug);
@@ -134,19 +136,37 @@ const World::Booted* World::kept_boot(const Config& config, const WorldOptions& 
   if (options.trace != nullptr || sim_.shares_host() || booted_.empty()) return nullptr;
   const BootKey key{config, options.variant, options.mutation, options.checks};
   const Booted& slot = booted_[slot_of(key)];
-  return slot.driver != nullptr && slot.key == key ? &slot : nullptr;
+  return slot.kept && slot.key == key ? &slot : nullptr;
 }
 
 void World::keep_boot(const Config& config, const WorldOptions& options) {
-  if (options.trace != nullptr || sim_.shares_host() || !checker_.violations().empty()) return;
-  std::unique_ptr<Driver> copy = driver_->copy_booted();
-  if (copy == nullptr) return;
-  if (booted_.empty()) booted_.resize(kBootsKept);
+  if (!reused_ || options.trace != nullptr || sim_.shares_host() ||
+      !checker_.violations().empty()) {
+    return;
+  }
+  if (booted_.empty()) {
+    // The first boot kept, one with pages in its balloon, fills every slot with a
+    // copy of itself, marked empty, and memory for the largest list a decoded run
+    // boots with, so that the boots kept later are copied into memory the slots
+    // already hold.
+    if (driver_->balloon_list_size() == 0 || driver_->copy_booted() == nullptr) return;
+    booted_.resize(kBootsKept);
+    for (Booted& slot : booted_) {
+      slot.driver = driver_->copy_booted();
+      slot.checker.reserve(kBootListPages);
+      checker_.save_boot(slot.checker);
+    }
+  }
   const BootKey key{config, options.variant, options.mutation, options.checks};
   Booted& slot = booted_[slot_of(key)];
-  slot.key = key;
-  slot.driver = std::move(copy);
+  if (!slot.driver->assign_booted(*driver_)) {
+    std::unique_ptr<Driver> copy = driver_->copy_booted();
+    if (copy == nullptr) return;
+    slot.driver = std::move(copy);
+  }
   checker_.save_boot(slot.checker);
+  slot.key = key;
+  slot.kept = true;
 }
 
 void World::boot(const Config& asked, const WorldOptions& options, const Booted* booted) {

@@ -160,11 +160,14 @@ class World final : private SimObserver {
   // run of the same boot starts from copies of them instead of booting again, in a
   // fraction of the time a boot of thousands of ballooned pages takes. Kept only for
   // a driver that offers Driver::copy_booted, in runs without a trace, for a guest
-  // with the host to itself (no bank). The boots kept are a table of kBootsKept slots
-  // indexed by the boot's hash; a new boot takes the place of the one in its slot,
-  // reusing its memory, so that once the slots are full keeping a boot frees about as
-  // many blocks as it allocates (libFuzzer runs an input a second time, as a leak
-  // suspect, whenever its execution allocated more blocks than it freed).
+  // with the host to itself (no bank), in a World that was reset (one built for a
+  // single run keeps nothing). The boots kept are a table of kBootsKept slots indexed
+  // by the boot's hash, all made with the first boot kept; a new boot is copied into
+  // its slot's memory (Driver::assign_booted, LazyTable::copy_from), and a run from a
+  // kept boot into the World's own driver, so that neither allocates more blocks
+  // than it frees but when a boot outgrows the memory it is copied into (libFuzzer
+  // runs an input a second time, as a leak suspect, whenever its execution allocated
+  // more blocks than it freed).
   struct BootKey {
     Config config;
     Variant variant = Variant::fixed;
@@ -174,11 +177,15 @@ class World final : private SimObserver {
   };
   static std::size_t slot_of(const BootKey& key);
   struct Booted {
+    bool kept = false;  // false: the slot is empty (its memory may hold an old boot)
     BootKey key;
-    std::unique_ptr<Driver> driver;  // nullptr: the slot is empty
+    std::unique_ptr<Driver> driver;
     Checker::Booted checker;
   };
   static constexpr std::size_t kBootsKept = 512;
+  // A decoded guest has at most 4,096 pfns in its balloon at boot (docs/encoding.md):
+  // five pages of the checker's list table, however they fall.
+  static constexpr std::size_t kBootListPages = 5;
 
   // The kept boot of `config` and `options`, or nullptr.
   const Booted* kept_boot(const Config& config, const WorldOptions& options) const;
@@ -262,6 +269,8 @@ class World final : private SimObserver {
   bool busy_ = false;
   std::vector<Booted> booted_;  // kBootsKept slots once a boot was kept
   bool boot_was_kept_ = false;
+  // The World was reset at least once: a World built for one run keeps no boot.
+  bool reused_ = false;
 };
 
 struct RunResult {

@@ -41,6 +41,12 @@ class LazyTable {
       used_.push_back(other.used_[slot]);
     }
   }
+  // Hold memory for `pages` written pages, so that copy_from a table of up to that
+  // many allocates nothing.
+  void reserve(std::size_t pages) {
+    while (pool_.size() < pages) pool_.push_back(std::make_unique<T[]>(kPageEntries));
+    used_.reserve(pages);
+  }
   // Cover indices [0, size) too, keeping what is there.
   void grow(std::uint64_t size) {
     if (pages_for(size) > directory_.size()) directory_.resize(pages_for(size), nullptr);

@@ -164,6 +164,19 @@ TEST(World, ABootIsKeptOnlyWhereARunFromItIsTheSame) {
     balloonbench::run(world, run, linux_driver);
     balloonbench::run(world, run, linux_driver);
     EXPECT_FALSE(world.boot_was_kept());
+    // A kept boot of another driver is copied anew, not into Linux's driver.
+    const WorldOptions port{Variant::legacy, Mutation::none, nullptr};
+    balloonbench::run(world, run, port);
+    balloonbench::run(world, run, linux_driver);
+    const RunResult got = balloonbench::run(world, run, port);
+    EXPECT_TRUE(world.boot_was_kept());
+    World fresh(run.config, port);
+    for (const Event& event : run.events) fresh.step(event);
+    fresh.finish();
+    RunResult expected;
+    expected.outcome = fresh.outcome();
+    expected.violations = fresh.violations();
+    EXPECT_EQ(run_digest(world, got), run_digest(fresh, expected));
   }
 }
 

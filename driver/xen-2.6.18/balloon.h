@@ -75,6 +75,7 @@ class BalloonCore final : public Driver {
   }
   // balloon_init asks the Env which pfns are highmem and nothing else.
   std::unique_ptr<Driver> copy_booted() const override;
+  bool assign_booted(const Driver& booted) override;
 
  private:
   void balloon_append(pfn_t pfn);
@@ -90,6 +91,7 @@ class BalloonCore final : public Driver {
   const Variant variant_;
   const Mutation mutation_;
 
+  // The state: assign_booted copies every field from here on.
   pfn_t max_pfn_ = 0;  // the kernel's max_pfn, which minimum_target() scales with
   std::uint64_t current_pages_ = 0;
   std::uint64_t totalhigh_pages_ = 0;
