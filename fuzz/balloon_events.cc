@@ -66,7 +66,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // allocated more than it freed. A world that kept this run's driver and queues until
   // the next input's reset would make about one execution in five such a rerun, so the
   // world is parked on the smallest guest instead: each execution then frees what it
-  // allocated, but for the first run of a new largest guest.
+  // allocated, but for the first run of a new largest guest (and the first boot the
+  // world keeps, World::reset).
   world->reset(kParked, options);
   return 0;
 }
