@@ -72,14 +72,12 @@ TEST(World, AResetWorldRunsAsANewOne) {
 // the machine, the result.
 std::string run_digest(const World& world, const RunResult& result) {
   const Driver& core = world.core();
-  std::string digest = std::string(outcome_name(result.outcome)) + " " +
-                       describe(result.violations) + " current " +
-                       std::to_string(core.current_pages()) + " target " +
-                       std::to_string(core.target_pages()) + " low " +
-                       std::to_string(core.balloon_low()) + " high " +
-                       std::to_string(core.balloon_high()) + " driver " +
-                       std::to_string(core.driver_pages()) + " limit " +
-                       std::to_string(core.hard_limit()) + " list";
+  std::string digest =
+      std::string(outcome_name(result.outcome)) + " " + describe(result.violations) + " current " +
+      std::to_string(core.current_pages()) + " target " + std::to_string(core.target_pages()) +
+      " low " + std::to_string(core.balloon_low()) + " high " +
+      std::to_string(core.balloon_high()) + " driver " + std::to_string(core.driver_pages()) +
+      " limit " + std::to_string(core.hard_limit()) + " list";
   for (const pfn_t pfn : core.balloon_list_pages()) digest += " " + std::to_string(pfn);
   if (world.sim().config().max_pfn <= 4096) {
     digest += " machine " + std::to_string(machine_digest(world.sim()));
