@@ -149,10 +149,12 @@ void World::keep_boot(const Config& config, const WorldOptions& options) {
     // copy of itself, marked empty, and memory for the largest list a decoded run
     // boots with, so that the boots kept later are copied into memory the slots
     // already hold.
-    if (driver_->balloon_list_size() == 0 || driver_->copy_booted() == nullptr) return;
+    if (driver_->balloon_list_size() == 0) return;
+    std::unique_ptr<Driver> first = driver_->copy_booted();
+    if (first == nullptr) return;
     booted_.resize(kBootsKept);
     for (Booted& slot : booted_) {
-      slot.driver = driver_->copy_booted();
+      slot.driver = first != nullptr ? std::move(first) : driver_->copy_booted();
       slot.checker.reserve(kBootListPages);
       checker_.save_boot(slot.checker);
     }

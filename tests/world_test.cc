@@ -138,8 +138,9 @@ TEST(World, ARunFromAKeptBootRunsAsANewOne) {
 }
 
 // A boot is kept only where a run from it is sure to be the same: not for a run that
-// records a trace, nor for a driver that cannot be copied (Linux's writes to the
-// world as it boots), nor for a boot the check found wrong.
+// records a trace, nor by a World built for one run, nor for a driver that cannot be
+// copied (Linux's writes to the world as it boots). (A boot the check found wrong:
+// ARunFromAKeptBootRunsAsANewOne.)
 TEST(World, ABootIsKeptOnlyWhereARunFromItIsTheSame) {
   const balloonbench::Run run{small_guest(), {events::set_target(600), events::run_work()}};
   {
@@ -155,6 +156,15 @@ TEST(World, ABootIsKeptOnlyWhereARunFromItIsTheSame) {
     EXPECT_TRUE(world.boot_was_kept());
     balloonbench::run(world, run, traced);
     EXPECT_FALSE(world.boot_was_kept());
+  }
+  {
+    // A World built for one run keeps nothing: its first reset boots.
+    const WorldOptions plain{Variant::fixed, Mutation::none, nullptr};
+    World world(run.config, plain);
+    balloonbench::run(world, run, plain);
+    EXPECT_FALSE(world.boot_was_kept());
+    balloonbench::run(world, run, plain);
+    EXPECT_TRUE(world.boot_was_kept());
   }
   {
     const WorldOptions linux_driver{Variant::mainline, Mutation::none, nullptr};
