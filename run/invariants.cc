@@ -404,10 +404,18 @@ void Checker::check_ledger_totals() {
   }
 }
 
-// ledger and p2m of one pfn, from its state read once (Sim::pfn_state): a pfn nothing
-// wrote has its boot state computed, which a read per field would repeat.
+// ledger and p2m of one pfn, from its state read once (Sim::stored_pfn_state): a pfn
+// nothing wrote has its boot state computed, which a read per field would repeat.
 void Checker::check_pfn(pfn_t pfn) {
-  const PfnState state = sim_.pfn_state(pfn);
+  const PfnState* stored = sim_.stored_pfn_state(pfn);
+  if (stored != nullptr) {
+    check_pfn_state(pfn, *stored);
+  } else {
+    check_pfn_state(pfn, sim_.boot_pfn_state(pfn));
+  }
+}
+
+void Checker::check_pfn_state(pfn_t pfn, const PfnState& state) {
   const bool ballooned = in_list(pfn);
   check_ledger(pfn, state, ballooned);
   check_p2m(pfn, state, ballooned);

@@ -150,6 +150,7 @@ class Checker {
   // One function per invariant.
   void check_ledger_totals();
   void check_pfn(pfn_t pfn);  // ledger and p2m
+  void check_pfn_state(pfn_t pfn, const PfnState& state);
   void check_ledger(pfn_t pfn, const PfnState& state, bool ballooned);
   void check_p2m(pfn_t pfn, const PfnState& state, bool ballooned);
   void check_list(const ListOp& op);

@@ -62,7 +62,7 @@ Sim::Sim(const Config& config, SimObserver& observer, FrameBank* bank)
 }
 
 // Only what a run will touch is made: every pfn and frame keeps its boot state
-// (boot_pfn, boot_frame) until it is first written, and the free lists and host pools
+// (set_boot_pfn, boot_frame) until it is first written, and the free lists and host pools
 // start as implicit runs.
 void Sim::reset(const Config& config) {
   if (const std::string why = validate(config); !why.empty()) throw std::invalid_argument(why);
@@ -115,8 +115,21 @@ void Sim::reset(const Config& config) {
 // Xen populated pfns [0, nr_pages) with the first boot frames; the kernel maps its
 // lowmem directly (a PV guest's PTEs name the frame, a translated guest's the guest
 // frame number) and every populated page starts free in the allocator.
-PfnState Sim::boot_pfn(pfn_t pfn) const {
-  return pfn < config_.nr_pages ? populated_at_boot(pfn, frame_of(pfn)) : PfnState{};
+void Sim::set_boot_pfn(PfnState& state, pfn_t pfn) const {
+  if (pfn < config_.nr_pages) {
+    set_populated_at_boot(state, pfn, frame_of(pfn));
+  } else {
+    set_unpopulated(state);
+  }
+}
+
+void Sim::set_unpopulated(PfnState& state) {
+  state.p2m = kInvalidP2mEntry;
+  state.mapped = kInvalidP2mEntry;
+  state.dirty_stamp = 0;
+  state.page_state = PageState::outside;
+  state.lent = 0;
+  state.touched = 0;
 }
 
 FrameState Sim::boot_frame(std::uint64_t frame) const {
@@ -124,51 +137,71 @@ FrameState Sim::boot_frame(std::uint64_t frame) const {
 }
 
 // A populated pfn booted with the k-th boot frame.
-PfnState Sim::populated_at_boot(pfn_t pfn, std::uint64_t k) const {
-  PfnState state;
+void Sim::set_populated_at_boot(PfnState& state, pfn_t pfn, std::uint64_t k) const {
+  set_populated(state, pfn, k, config_.max_low_pfn, config_.auto_translated);
+}
+
+void Sim::set_populated(PfnState& state, pfn_t pfn, std::uint64_t k, pfn_t max_low_pfn,
+                        bool translated) {
   state.p2m = kMfnBase + k;
-  if (!page_high_mem(pfn)) state.mapped = config_.auto_translated ? pfn : state.p2m;
+  state.mapped = pfn >= max_low_pfn ? kInvalidP2mEntry : translated ? pfn : state.p2m;
+  state.dirty_stamp = 0;
   state.page_state = PageState::free;
-  return state;
+  state.lent = 0;
+  state.touched = 0;
 }
 
 // The k-th frame of the boot order: the guest's first, then the free ones, then the
 // other guests'.
 FrameState Sim::boot_frame_at(std::uint64_t k) const {
   FrameState state;
-  if (k < config_.nr_pages) {
-    state.owner = FrameOwner::self;
-    state.m2p = static_cast<std::uint32_t>(k);
-  } else if (k >= config_.nr_pages + config_.host_free) {
-    state.owner = FrameOwner::other;
-  }
+  set_boot_frame(state, k, config_.nr_pages, config_.nr_pages + config_.host_free);
   return state;
 }
 
-// A page of boot states, as boot_pfn and boot_frame give them one by one, with the
+void Sim::set_boot_frame(FrameState& state, std::uint64_t k, std::uint64_t nr_pages,
+                         std::uint64_t free_end) {
+  state.m2p = k < nr_pages ? static_cast<std::uint32_t>(k) : kNoPfn32;
+  state.owner = k < nr_pages    ? FrameOwner::self
+                : k >= free_end ? FrameOwner::other
+                                : FrameOwner::free;
+  state.fresh = 0;
+  state.touched = 0;
+}
+
+// A page of boot states, as set_boot_pfn and boot_frame give them one by one, with the
 // scramble's product stepped by an addition: a page is made for one write, and the
-// modulo per entry was most of what making it cost.
+// modulo per entry was most of what making it cost. The configuration is read into
+// locals first: a store to an entry's byte-sized fields may alias any object, so the
+// compiler would read (and AddressSanitizer check) config_ again for every entry.
 void Sim::fill_boot_pfns(pfn_t first, PfnState* entries, std::uint64_t count) const {
+  const std::uint64_t nr_pages = config_.nr_pages;
+  const std::uint64_t max_low_pfn = config_.max_low_pfn;
+  const bool translated = config_.auto_translated;
+  const std::uint64_t frames = boot_frames_;
   std::uint64_t i = 0;
-  if (first < config_.nr_pages) {
-    const std::uint64_t step = scramble_step_ % boot_frames_;
-    for (std::uint64_t k = frame_of(first); i < count && first + i < config_.nr_pages; ++i) {
-      entries[i] = populated_at_boot(first + i, k);
+  if (first < nr_pages) {
+    const std::uint64_t step = scramble_step_ % frames;
+    for (std::uint64_t k = frame_of(first); i < count && first + i < nr_pages; ++i) {
+      set_populated(entries[i], first + i, k, max_low_pfn, translated);
       k += step;
-      if (k >= boot_frames_) k -= boot_frames_;
+      if (k >= frames) k -= frames;
     }
   }
-  for (; i < count; ++i) entries[i] = PfnState{};
+  for (; i < count; ++i) set_unpopulated(entries[i]);
 }
 
 void Sim::fill_boot_frames(std::uint64_t first, FrameState* entries, std::uint64_t count) const {
+  const std::uint64_t nr_pages = config_.nr_pages;
+  const std::uint64_t free_end = config_.nr_pages + config_.host_free;
+  const std::uint64_t frames = boot_frames_;
   std::uint64_t i = 0;
-  if (first < boot_frames_) {
-    const std::uint64_t step = unscramble_step_ % boot_frames_;
-    for (std::uint64_t k = place_of(first); i < count && first + i < boot_frames_; ++i) {
-      entries[i] = boot_frame_at(k);
+  if (first < frames) {
+    const std::uint64_t step = unscramble_step_ % frames;
+    for (std::uint64_t k = place_of(first); i < count && first + i < frames; ++i) {
+      set_boot_frame(entries[i], k, nr_pages, free_end);
       k += step;
-      if (k >= boot_frames_) k -= boot_frames_;
+      if (k >= frames) k -= frames;
     }
   }
   for (; i < count; ++i) entries[i] = FrameState{};

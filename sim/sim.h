@@ -205,15 +205,26 @@ class Sim final : public Env {
   mfn_t backing_frame(pfn_t pfn) const { return pfn_field(pfn, &PfnState::p2m); }
   // Everything about a pfn below max_pfn, or a frame index below total_frames().
   PfnState pfn_state(pfn_t pfn) const {
-    const PfnState* stored = pfns_.find(pfn);
-    return stored != nullptr ? *stored : boot_pfn(pfn);
+    const PfnState* stored = stored_pfn_state(pfn);
+    return stored != nullptr ? *stored : boot_pfn_state(pfn);
+  }
+  // The state of a pfn written since the run began, or nullptr: it is then as it
+  // booted (boot_pfn_state). A reader on every page a driver moves takes this one, as
+  // AddressSanitizer checks each copy of a whole PfnState as a memcpy of a region.
+  const PfnState* stored_pfn_state(pfn_t pfn) const { return pfns_.find(pfn); }
+  PfnState boot_pfn_state(pfn_t pfn) const {
+    PfnState state;
+    set_boot_pfn(state, pfn);
+    return state;
   }
   FrameState frame_state(std::uint64_t frame) const {
     const FrameState* stored = frames_.find(frame);
     return stored != nullptr ? *stored : boot_frame(frame);
   }
   // The frame Xen populated the pfn with at boot, or kInvalidP2mEntry.
-  mfn_t boot_p2m(pfn_t pfn) const { return boot_pfn(pfn).p2m; }
+  mfn_t boot_p2m(pfn_t pfn) const {
+    return pfn < config_.nr_pages ? kMfnBase + frame_of(pfn) : kInvalidP2mEntry;
+  }
   // Every pfn (frame index) whose state may differ from boot: those written since the
   // run began, each once, in the order first written.
   const std::vector<pfn_t>& touched_pfns() const { return touched_pfns_; }
@@ -238,7 +249,10 @@ class Sim final : public Env {
   template <class Field>
   Field pfn_field(pfn_t pfn, Field PfnState::*field) const {
     const PfnState* stored = pfns_.find(pfn);
-    return stored != nullptr ? stored->*field : boot_pfn(pfn).*field;
+    if (stored != nullptr) return stored->*field;
+    PfnState boot;
+    set_boot_pfn(boot, pfn);
+    return boot.*field;
   }
   template <class Field>
   Field frame_field(std::uint64_t frame, Field FrameState::*field) const {
@@ -253,11 +267,20 @@ class Sim final : public Env {
   std::uint64_t place_of(std::uint64_t frame) const {
     return frame * unscramble_step_ % boot_frames_;
   }
-  PfnState boot_pfn(pfn_t pfn) const;
+  // A pfn's boot state, and that of one populated at boot with the k-th boot frame,
+  // written field by field into `state` (a whole PfnState copied is a memcpy).
+  void set_boot_pfn(PfnState& state, pfn_t pfn) const;
   FrameState boot_frame(std::uint64_t frame) const;
-  PfnState populated_at_boot(pfn_t pfn, std::uint64_t k) const;
+  void set_populated_at_boot(PfnState& state, pfn_t pfn, std::uint64_t k) const;
+  static void set_unpopulated(PfnState& state);
+  // The same, and the k-th boot frame's state, from the configuration's values: a
+  // loop over a page of entries passes them in registers (Sim::fill_boot_pfns).
+  static void set_populated(PfnState& state, pfn_t pfn, std::uint64_t k, pfn_t max_low_pfn,
+                            bool translated);
+  static void set_boot_frame(FrameState& state, std::uint64_t k, std::uint64_t nr_pages,
+                             std::uint64_t free_end);
   FrameState boot_frame_at(std::uint64_t k) const;
-  // boot_pfn and boot_frame of [first, first + count), for a new page of the tables.
+  // set_boot_pfn and boot_frame of [first, first + count), for a new page of the tables.
   void fill_boot_pfns(pfn_t first, PfnState* entries, std::uint64_t count) const;
   void fill_boot_frames(std::uint64_t first, FrameState* entries, std::uint64_t count) const;
   PfnState& pfn_entry(pfn_t pfn);

@@ -367,7 +367,11 @@ bool BalloonCore::release_empty_page(pfn_t pfn) {
 }
 
 std::optional<std::vector<pfn_t>> BalloonCore::alloc_empty_pages(std::size_t nr_pages) {
+  // The original allocates its page array once, for nr_pages; so does this, for as
+  // many as the loop can take (a guest gives up no more pages than it has), up to
+  // 4,096: nr_pages comes from the caller unchecked.
   std::vector<pfn_t> pagevec;
+  pagevec.reserve(std::min<std::uint64_t>({nr_pages, current_pages_, 4096}));
   bool failed = false;
   while (pagevec.size() < nr_pages) {
     const std::optional<pfn_t> page = env_.alloc_page(Gfp::kernel);
