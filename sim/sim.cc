@@ -123,6 +123,12 @@ void Sim::set_boot_pfn(PfnState& state, pfn_t pfn) const {
   }
 }
 
+// The setters below write every field: a page of the tables is reused from an earlier
+// run, so a field they forgot would carry that run's value into this one.
+static_assert(sizeof(PfnState) == 24 && sizeof(FrameState) == 8,
+              "a new field of PfnState or FrameState needs a line in set_unpopulated, "
+              "set_populated and set_boot_frame");
+
 void Sim::set_unpopulated(PfnState& state) {
   state.p2m = kInvalidP2mEntry;
   state.mapped = kInvalidP2mEntry;
