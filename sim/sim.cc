@@ -117,7 +117,7 @@ void Sim::reset(const Config& config) {
 // frame number) and every populated page starts free in the allocator.
 void Sim::set_boot_pfn(PfnState& state, pfn_t pfn) const {
   if (pfn < config_.nr_pages) {
-    set_populated_at_boot(state, pfn, frame_of(pfn));
+    set_populated(state, pfn, frame_of(pfn), config_.max_low_pfn, config_.auto_translated);
   } else {
     set_unpopulated(state);
   }
@@ -143,10 +143,6 @@ FrameState Sim::boot_frame(std::uint64_t frame) const {
 }
 
 // A populated pfn booted with the k-th boot frame.
-void Sim::set_populated_at_boot(PfnState& state, pfn_t pfn, std::uint64_t k) const {
-  set_populated(state, pfn, k, config_.max_low_pfn, config_.auto_translated);
-}
-
 void Sim::set_populated(PfnState& state, pfn_t pfn, std::uint64_t k, pfn_t max_low_pfn,
                         bool translated) {
   state.p2m = kMfnBase + k;

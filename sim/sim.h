@@ -249,10 +249,7 @@ class Sim final : public Env {
   template <class Field>
   Field pfn_field(pfn_t pfn, Field PfnState::*field) const {
     const PfnState* stored = pfns_.find(pfn);
-    if (stored != nullptr) return stored->*field;
-    PfnState boot;
-    set_boot_pfn(boot, pfn);
-    return boot.*field;
+    return stored != nullptr ? stored->*field : boot_pfn_state(pfn).*field;
   }
   template <class Field>
   Field frame_field(std::uint64_t frame, Field FrameState::*field) const {
@@ -267,14 +264,14 @@ class Sim final : public Env {
   std::uint64_t place_of(std::uint64_t frame) const {
     return frame * unscramble_step_ % boot_frames_;
   }
-  // A pfn's boot state, and that of one populated at boot with the k-th boot frame,
-  // written field by field into `state` (a whole PfnState copied is a memcpy).
+  // A pfn's boot state, and that of one not populated at boot, written field by field
+  // into `state` (a whole PfnState copied is a memcpy).
   void set_boot_pfn(PfnState& state, pfn_t pfn) const;
   FrameState boot_frame(std::uint64_t frame) const;
-  void set_populated_at_boot(PfnState& state, pfn_t pfn, std::uint64_t k) const;
   static void set_unpopulated(PfnState& state);
-  // The same, and the k-th boot frame's state, from the configuration's values: a
-  // loop over a page of entries passes them in registers (Sim::fill_boot_pfns).
+  // A pfn populated at boot with the k-th boot frame, and the k-th boot frame's state,
+  // from the configuration's values: a loop over a page of entries passes them in
+  // registers (Sim::fill_boot_pfns).
   static void set_populated(PfnState& state, pfn_t pfn, std::uint64_t k, pfn_t max_low_pfn,
                             bool translated);
   static void set_boot_frame(FrameState& state, std::uint64_t k, std::uint64_t nr_pages,
