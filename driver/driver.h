@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -131,9 +132,12 @@ class Driver {
   // keeps to start the next run of the same boot from (World::reset).
   virtual std::unique_ptr<Driver> copy_booted() const { return nullptr; }
   // Become what `booted` is, in place, keeping this driver's journal and reusing its
-  // memory: `booted` is a driver of the same kind (variant and mutation) over the same
-  // Env. False, and nothing changed, when it is not.
-  virtual bool assign_booted(const Driver& /*booted*/) { return false; }
+  // memory. `booted` must be a driver of the same kind (variant and mutation) over the
+  // same Env, one that copy_booted made; the caller knows the kinds (World does). A
+  // driver that offers no copy_booted has nothing to become.
+  virtual void assign_booted(const Driver& /*booted*/) {
+    throw std::logic_error("assign_booted on a driver that offers no copy_booted");
+  }
 
  protected:
   Driver() = default;

@@ -74,6 +74,7 @@ const char* outcome_name(Outcome outcome) {
 World::World(const Config& config, const WorldOptions& options)
     : sim_(guest_for(config, options.variant), *this, options.bank),
       driver_(make_driver(sim_, options.variant, options.mutation, sim_.config().memory_hotplug)),
+      driver_kind_{options.variant, options.mutation},
       checker_(sim_, *driver_, options.checks),
       recorder_(options.trace, sim_, *driver_, checker_) {
   boot(config, options, nullptr);
@@ -84,9 +85,14 @@ void World::reset(const Config& config, const WorldOptions& options) {
   driver_->set_list_journal(nullptr);
   const Booted* const booted = kept_boot(config, options);
   boot_was_kept_ = booted != nullptr;
-  // The old core goes first, unless it becomes the kept one in place (reusing its
-  // memory): a source driver gives the kernel shim back on the way.
-  if (booted == nullptr || !driver_->assign_booted(*booted->driver)) driver_.reset();
+  // The old core goes first, unless it is of the kept one's kind and becomes it in
+  // place (reusing its memory): a source driver gives the kernel shim back on the way.
+  if (booted != nullptr && booted->driver_kind == driver_kind_) {
+    driver_->assign_booted(*booted->driver);
+  } else {
+    driver_.reset();
+  }
+  driver_kind_ = DriverKind{options.variant, options.mutation};
   sim_.reset(guest_for(config, options.variant));
   reused_ = true;
   if (booted != nullptr) {
@@ -126,7 +132,8 @@ std::size_t World::slot_of(const BootKey& key) {
        {c.max_pfn, c.nr_pages, c.max_low_pfn, c.max_pages, c.host_free, c.host_other,
         std::uint64_t{c.auto_translated} | std::uint64_t{c.contract_breaks} << 1 |
             std::uint64_t{c.memory_hotplug} << 2 | std::uint64_t{key.checks} << 3,
-        static_cast<std::uint64_t>(key.variant), static_cast<std::uint64_t>(key.mutation)}) {
+        static_cast<std::uint64_t>(key.kind.variant),
+        static_cast<std::uint64_t>(key.kind.mutation)}) {
     h = (h ^ part) * 0x100000001b3ULL;
   }
   return static_cast<std::size_t>((h ^ (h >> 32)) % kBootsKept);
@@ -134,7 +141,7 @@ std::size_t World::slot_of(const BootKey& key) {
 
 const World::Booted* World::kept_boot(const Config& config, const WorldOptions& options) const {
   if (options.trace != nullptr || sim_.shares_host() || booted_.empty()) return nullptr;
-  const BootKey key{config, options.variant, options.mutation, options.checks};
+  const BootKey key{config, {options.variant, options.mutation}, options.checks};
   const Booted& slot = booted_[slot_of(key)];
   return slot.kept && slot.key == key ? &slot : nullptr;
 }
@@ -155,16 +162,20 @@ void World::keep_boot(const Config& config, const WorldOptions& options) {
     booted_.resize(kBootsKept);
     for (Booted& slot : booted_) {
       slot.driver = first != nullptr ? std::move(first) : driver_->copy_booted();
+      slot.driver_kind = driver_kind_;
       slot.checker.reserve(kBootListPages);
       checker_.save_boot(slot.checker);
     }
   }
-  const BootKey key{config, options.variant, options.mutation, options.checks};
+  const BootKey key{config, driver_kind_, options.checks};
   Booted& slot = booted_[slot_of(key)];
-  if (!slot.driver->assign_booted(*driver_)) {
+  if (slot.driver_kind == driver_kind_) {
+    slot.driver->assign_booted(*driver_);
+  } else {
     std::unique_ptr<Driver> copy = driver_->copy_booted();
     if (copy == nullptr) return;
     slot.driver = std::move(copy);
+    slot.driver_kind = driver_kind_;
   }
   checker_.save_boot(slot.checker);
   slot.key = key;

@@ -168,10 +168,17 @@ class World final : private SimObserver {
   // than it frees but when a boot outgrows the memory it is copied into (libFuzzer
   // runs an input a second time, as a leak suspect, whenever its execution allocated
   // more blocks than it freed).
-  struct BootKey {
-    Config config;
+  // Which driver make_driver builds: a variant's core, with a mutation (all that the
+  // 2.6.18 cores, the only ones that offer copy_booted, are built from). A driver is
+  // copied into another (Driver::assign_booted) only where their kinds are the same.
+  struct DriverKind {
     Variant variant = Variant::fixed;
     Mutation mutation = Mutation::none;
+    bool operator==(const DriverKind&) const = default;
+  };
+  struct BootKey {
+    Config config;
+    DriverKind kind;
     bool checks = true;
     bool operator==(const BootKey&) const = default;
   };
@@ -179,7 +186,9 @@ class World final : private SimObserver {
   struct Booted {
     bool kept = false;  // false: the slot is empty (its memory may hold an old boot)
     BootKey key;
+    // The driver in the slot's memory, of kind `driver_kind` whether kept or not.
     std::unique_ptr<Driver> driver;
+    DriverKind driver_kind;
     Checker::Booted checker;
   };
   static constexpr std::size_t kBootsKept = 512;
@@ -237,6 +246,7 @@ class World final : private SimObserver {
 
   Sim sim_;
   std::unique_ptr<Driver> driver_;
+  DriverKind driver_kind_;  // driver_'s
   Checker checker_;
   Recorder recorder_;
   // The buffer the /proc writer formats each write into and keeps: 64 bytes, the

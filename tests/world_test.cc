@@ -8,7 +8,9 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <random>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -135,6 +137,47 @@ TEST(World, ARunFromAKeptBootRunsAsANewOne) {
     EXPECT_GE(from_kept + 3, clean_boots) << mutation_name(mutation);
   }
   EXPECT_GT(wrong_boots, 0U);
+}
+
+// One World running drivers of several kinds (variant and mutation) by turns keeps a
+// boot of each, and starts a run only from a boot of its own kind: every run must be
+// the run a new World gives. (A driver copied into one of another kind would run with
+// its own variant or mutation over the other's state.)
+TEST(World, KeptBootsOfDriversOfDifferentKindsStayApart) {
+  std::mt19937_64 rng(20261203);
+  const std::array<WorldOptions, 4> kinds{
+      WorldOptions{Variant::fixed, Mutation::none, nullptr},
+      WorldOptions{Variant::legacy, Mutation::none, nullptr},
+      WorldOptions{Variant::fixed, Mutation::highmem_at_head, nullptr},
+      WorldOptions{Variant::fixed, Mutation::no_rearm, nullptr}};
+  std::vector<balloonbench::Run> runs;
+  for (int i = 0; i < 12; ++i) runs.push_back(decode(random_bytes(rng, 300)));
+  World reused(small_guest(), kinds[0]);
+  std::size_t from_kept = 0;
+  std::size_t differing = 0;
+  for (int pass = 0; pass < 3; ++pass) {
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      std::set<std::string> digests;
+      for (const WorldOptions& options : kinds) {
+        World fresh(runs[i].config, options);
+        for (const Event& event : runs[i].events) fresh.step(event);
+        fresh.finish();
+        RunResult expected;
+        expected.outcome = fresh.outcome();
+        expected.violations = fresh.violations();
+        const RunResult got = balloonbench::run(reused, runs[i], options);
+        const std::string digest = run_digest(fresh, expected);
+        ASSERT_EQ(run_digest(reused, got), digest)
+            << variant_name(options.variant) << " " << mutation_name(options.mutation) << " run "
+            << i << " pass " << pass << " " << to_hex(encode(runs[i]));
+        digests.insert(digest);
+        from_kept += reused.boot_was_kept() ? 1 : 0;
+      }
+      differing += digests.size() > 1 ? 1 : 0;
+    }
+  }
+  EXPECT_GT(from_kept, runs.size());  // runs started from kept boots of every kind
+  EXPECT_GT(differing, 0U);           // and the kinds ran differently on some run
 }
 
 // A boot is kept only where a run from it is sure to be the same: not for a run that

@@ -26,25 +26,20 @@ std::unique_ptr<Driver> BalloonCore::copy_booted() const {
   return copy;
 }
 
-bool BalloonCore::assign_booted(const Driver& booted) {
-  const auto* other = dynamic_cast<const BalloonCore*>(&booted);
-  if (other == nullptr || &other->env_ != &env_ || other->variant_ != variant_ ||
-      other->mutation_ != mutation_) {
-    return false;
-  }
-  max_pfn_ = other->max_pfn_;
-  current_pages_ = other->current_pages_;
-  totalhigh_pages_ = other->totalhigh_pages_;
-  totalram_pages_ = other->totalram_pages_;
-  target_pages_ = other->target_pages_;
-  balloon_low_ = other->balloon_low_;
-  balloon_high_ = other->balloon_high_;
-  driver_pages_ = other->driver_pages_;
-  hard_limit_ = other->hard_limit_;
-  ballooned_pages_.assign_pages(other->ballooned_pages_);
-  frame_list_ = other->frame_list_;
-  balloon_mutex_held_ = other->balloon_mutex_held_;
-  return true;
+void BalloonCore::assign_booted(const Driver& booted) {
+  const auto& other = static_cast<const BalloonCore&>(booted);
+  max_pfn_ = other.max_pfn_;
+  current_pages_ = other.current_pages_;
+  totalhigh_pages_ = other.totalhigh_pages_;
+  totalram_pages_ = other.totalram_pages_;
+  target_pages_ = other.target_pages_;
+  balloon_low_ = other.balloon_low_;
+  balloon_high_ = other.balloon_high_;
+  driver_pages_ = other.driver_pages_;
+  hard_limit_ = other.hard_limit_;
+  ballooned_pages_.assign_pages(other.ballooned_pages_);
+  frame_list_ = other.frame_list_;
+  balloon_mutex_held_ = other.balloon_mutex_held_;
 }
 
 std::vector<pfn_t> BalloonCore::balloon_list_pages() const {

@@ -75,7 +75,7 @@ class BalloonCore final : public Driver {
   }
   // balloon_init asks the Env which pfns are highmem and nothing else.
   std::unique_ptr<Driver> copy_booted() const override;
-  bool assign_booted(const Driver& booted) override;
+  void assign_booted(const Driver& booted) override;
 
  private:
   void balloon_append(pfn_t pfn);
