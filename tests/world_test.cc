@@ -87,6 +87,27 @@ std::string run_digest(const World& world, const RunResult& result) {
   return digest;
 }
 
+// What a new World gives for `run`: its digest and statistics, and whether its boot
+// checked clean.
+struct FreshRun {
+  std::string digest;
+  RunStats stats;
+  bool clean_boot = false;
+};
+FreshRun run_fresh(const balloonbench::Run& run, const WorldOptions& options) {
+  World fresh(run.config, options);
+  FreshRun result;
+  result.clean_boot = fresh.violations().empty();
+  for (const Event& event : run.events) fresh.step(event);
+  fresh.finish();
+  RunResult expected;
+  expected.outcome = fresh.outcome();
+  expected.violations = fresh.violations();
+  result.digest = run_digest(fresh, expected);
+  result.stats = fresh.stats();
+  return result;
+}
+
 // Without a trace a World keeps each clean boot of a driver that can be copied, and
 // starts a later run of the same boot from it: that run must be the run a new World
 // gives, mutations that change balloon_init (highmem-at-head) included. Runs of
@@ -108,25 +129,19 @@ TEST(World, ARunFromAKeptBootRunsAsANewOne) {
     std::size_t from_kept = 0;
     for (int pass = 0; pass < 2; ++pass) {
       for (std::size_t i = 0; i < runs.size(); ++i) {
-        World fresh(runs[i].config, options);
-        const bool clean_boot = fresh.violations().empty();
-        for (const Event& event : runs[i].events) fresh.step(event);
-        fresh.finish();
-        RunResult expected;
-        expected.outcome = fresh.outcome();
-        expected.violations = fresh.violations();
+        const FreshRun fresh = run_fresh(runs[i], options);
         const RunResult got = balloonbench::run(reused, runs[i], options);
-        ASSERT_EQ(run_digest(reused, got), run_digest(fresh, expected))
+        ASSERT_EQ(run_digest(reused, got), fresh.digest)
             << mutation_name(mutation) << " run " << i << " pass " << pass << " "
             << to_hex(encode(runs[i]));
-        ASSERT_EQ(got.stats, fresh.stats()) << i;
+        ASSERT_EQ(got.stats, fresh.stats) << i;
         // The first pass boots every guest the first time (the runs' guests differ).
         if (pass == 0) {
           ASSERT_FALSE(reused.boot_was_kept()) << i;
-          clean_boots += clean_boot ? 1 : 0;
-          wrong_boots += clean_boot ? 0 : 1;
+          clean_boots += fresh.clean_boot ? 1 : 0;
+          wrong_boots += fresh.clean_boot ? 0 : 1;
         } else {
-          ASSERT_TRUE(clean_boot || !reused.boot_was_kept()) << i;
+          ASSERT_TRUE(fresh.clean_boot || !reused.boot_was_kept()) << i;
           from_kept += reused.boot_was_kept() ? 1 : 0;
         }
       }
@@ -159,14 +174,8 @@ TEST(World, KeptBootsOfDriversOfDifferentKindsStayApart) {
     for (std::size_t i = 0; i < runs.size(); ++i) {
       std::set<std::string> digests;
       for (const WorldOptions& options : kinds) {
-        World fresh(runs[i].config, options);
-        for (const Event& event : runs[i].events) fresh.step(event);
-        fresh.finish();
-        RunResult expected;
-        expected.outcome = fresh.outcome();
-        expected.violations = fresh.violations();
+        const std::string digest = run_fresh(runs[i], options).digest;
         const RunResult got = balloonbench::run(reused, runs[i], options);
-        const std::string digest = run_digest(fresh, expected);
         ASSERT_EQ(run_digest(reused, got), digest)
             << variant_name(options.variant) << " " << mutation_name(options.mutation) << " run "
             << i << " pass " << pass << " " << to_hex(encode(runs[i]));
@@ -221,13 +230,7 @@ TEST(World, ABootIsKeptOnlyWhereARunFromItIsTheSame) {
     balloonbench::run(world, run, linux_driver);
     const RunResult got = balloonbench::run(world, run, port);
     EXPECT_TRUE(world.boot_was_kept());
-    World fresh(run.config, port);
-    for (const Event& event : run.events) fresh.step(event);
-    fresh.finish();
-    RunResult expected;
-    expected.outcome = fresh.outcome();
-    expected.violations = fresh.violations();
-    EXPECT_EQ(run_digest(world, got), run_digest(fresh, expected));
+    EXPECT_EQ(run_digest(world, got), run_fresh(run, port).digest);
   }
 }
 
